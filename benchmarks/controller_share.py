@@ -11,12 +11,13 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument('--children', type=int, default=64)
     p.add_argument('--json', default=str(Path(__file__).parent/'results'/'controller_share.json'))
+    p.add_argument('--run-dir', default=None, help='keep the run here (default: a temporary folder)')
     a = p.parse_args()
     args = get_parser().parse_args(['search', '--children', str(a.children), '--quiet'])
     cfg = search_config(args)
     with tempfile.TemporaryDirectory() as d:
         space = make_space(cfg); data = load_data(cfg, get_device('cpu'))
-        with RunStore.create(Path(d)/'run', cfg, space.config()) as st:
+        with RunStore.create(Path(a.run_dir or Path(d)/'run'), cfg, space.config()) as st:
             s = build_search(cfg, space, data, st, device=get_device('cpu'), quiet=True).run()
     t = s.timings
     ctrl = t['ask'] + t['tell']

@@ -1,0 +1,142 @@
+"""Search strategies side by side on NAS-Bench-201 (CIFAR-10), the benchmark's protocol.
+
+Each run queries architectures through `nas_rl.search.Search` with an `NB201Task` (a table lookup). The search sees
+validation accuracy only (`--column`); the pick at budget B is the best-validation cell among the first B queried
+(duplicates count as queries: the budget is architectures queried, not distinct ones), and what is reported is the
+pick's test accuracy (`c10_test_200`). One run of the largest budget per seed serves every smaller budget, because
+the pick at B only looks at the first B queries. Published means (Dong & Yang 2020, Table 5, a time budget of about
+12,000 simulated seconds): random 93.70 +- 0.36, REINFORCE 93.85 +- 0.37, regularized evolution 93.92 +- 0.30; the
+best cell is 94.37.
+
+JSON: {strategy: {budget: {mean, std, n, p_welch, p_mannwhitney}}, '_meta': {...}}; p-values are two-sided, each
+strategy against random search at the same budget.
+"""
+import argparse, json, math, os, platform, statistics, time
+from pathlib import Path
+import torch
+from nas_rl.spaces.nb201 import NB201Space, NB201Task
+from nas_rl.strategies import get_strategy
+from nas_rl.search import Search
+
+HERE = Path(__file__).parent
+
+def make_strategy(name, space, seed, a):
+    "A strategy with this benchmark's settings (see `--help`); returns it and its per-step batch size."
+    if name == 'reinforce':
+        return get_strategy(name, space, seed=seed, lr=a.rl_lr, baseline_decay=a.rl_baseline_decay,
+                            entropy_weight=a.rl_entropy, temperature=a.rl_temperature, tanh_c=a.rl_tanh_c), a.rl_per_step
+    if name == 'ppo':
+        return get_strategy(name, space, seed=seed, lr=a.ppo_lr, clip=a.ppo_clip, epochs=a.ppo_epochs,
+                            baseline_decay=a.rl_baseline_decay, entropy_weight=a.rl_entropy,
+                            temperature=a.rl_temperature, tanh_c=a.rl_tanh_c), a.rl_per_step
+    if name == 'evolution':
+        return get_strategy(name, space, seed=seed, population=a.evo_population, sample_size=a.evo_sample), 1
+    return get_strategy(name, space, seed=seed), 1
+
+def anytime(task, search):
+    "Test accuracy of the best-validation cell among the first t queries, for t = 1..n."
+    best,pick,out = -math.inf,None,[]
+    for p,r in search.history:
+        if r.reward > best: best,pick = r.reward,p.arch # ties keep the earlier pick
+        out.append(task.test_acc(pick))
+    return out
+
+def welch(x, y):
+    "Two-sided p-values of Welch's t-test and the Mann-Whitney U test (scipy), x against y."
+    try:
+        from scipy import stats
+        return float(stats.ttest_ind(x, y, equal_var=False).pvalue), float(stats.mannwhitneyu(x, y, alternative='two-sided').pvalue)
+    except ImportError: # Welch with a normal approximation
+        mx,my,vx,vy = statistics.mean(x),statistics.mean(y),statistics.variance(x),statistics.variance(y)
+        z = (mx-my)/math.sqrt(vx/len(x) + vy/len(y))
+        return math.erfc(abs(z)/math.sqrt(2)), None
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--table', default=str(HERE.parent.parent/'shared'/'data'/'nb201'/'nb201_cifar10.csv.xz'))
+    p.add_argument('--column', default='c10_valid_200', choices=['c10_valid_200', 'c10_valid_12'])
+    p.add_argument('--budgets', type=int, nargs='+', default=[50, 100, 200, 500])
+    p.add_argument('--seeds', type=int, default=100, help='runs per strategy')
+    p.add_argument('--seed-offset', type=int, default=0, help='first seed (tuning used other seeds than the report)')
+    p.add_argument('--strategies', nargs='+', default=['reinforce', 'random', 'evolution', 'ppo'])
+    p.add_argument('--rl-lr', type=float, default=0.01, help='tuned by nb201_tune.py')
+    p.add_argument('--rl-per-step', type=int, default=2, help='children per controller step (REINFORCE and PPO; tuned)')
+    p.add_argument('--rl-baseline-decay', type=float, default=0.95)
+    p.add_argument('--rl-entropy', type=float, default=0.)
+    p.add_argument('--rl-temperature', type=float, default=1.)
+    p.add_argument('--rl-tanh-c', type=float, default=None)
+    p.add_argument('--ppo-lr', type=float, default=0.003, help='tuned by nb201_tune.py --strategy ppo')
+    p.add_argument('--ppo-clip', type=float, default=0.2)
+    p.add_argument('--ppo-epochs', type=int, default=4)
+    p.add_argument('--evo-population', type=int, default=10, help="NAS-Bench-201's R-EA setting")
+    p.add_argument('--evo-sample', type=int, default=3, help="NAS-Bench-201's R-EA setting")
+    p.add_argument('--save-curves', default=None, help='also write the per-seed anytime curves (JSON) here')
+    p.add_argument('--from-curves', nargs='+', default=None, help='skip the runs: merge curve files written by --save-curves')
+    p.add_argument('--json', default=str(HERE/'results'/'nb201.json'))
+    p.add_argument('--plot', default=str(HERE/'results'/'nb201.png'))
+    a = p.parse_args(argv)
+    torch.set_num_threads(1)
+    space,task = NB201Space(),NB201Task(a.table, column=a.column)
+    n = max(a.budgets)
+    curves,timing,seeds,sett = {},{},{},{}
+    for f in a.from_curves or []:
+        d = json.loads(Path(f).read_text())
+        curves.update(d['curves']); timing.update(d['timing']); seeds.update(d['seeds'])
+        sett.update({k: d['settings'] for k in d['curves']})
+        if d['settings']['column'] != a.column: raise SystemExit(f"{f} searched on {d['settings']['column']}, not --column {a.column}")
+    for name in ([] if a.from_curves else a.strategies):
+        seeds[name],sett[name] = [a.seed_offset, a.seed_offset + a.seeds],vars(a)
+        t0,ctrl = time.perf_counter(),0.
+        curves[name] = []
+        for seed in range(a.seed_offset, a.seed_offset + a.seeds):
+            strat,m = make_strategy(name, space, seed, a)
+            s = Search(space, task, strat, n_children=n, per_step=m, seed=seed).run()
+            curves[name].append(anytime(task, s)); ctrl += s.timings['ask'] + s.timings['tell']
+        dt = time.perf_counter() - t0
+        timing[name] = {'s_per_query': dt/(a.seeds*n), 'strategy_s_per_query': ctrl/(a.seeds*n), 'total_s': dt}
+        print(f"{name:>10}: {dt:6.1f}s, {dt/(a.seeds*n)*1e3:.3f} ms per query ({ctrl/(a.seeds*n)*1e3:.3f} ms in ask+tell)", flush=True)
+    if a.save_curves: Path(a.save_curves).write_text(json.dumps({'curves': curves, 'timing': timing, 'seeds': seeds, 'settings': vars(a)}))
+    if 'random' in curves: curves = {'random': curves.pop('random'), **curves} # random first: the others are tested against it
+    res = {}
+    for name,cs in curves.items():
+        res[name] = {}
+        for b in a.budgets:
+            x = [c[b-1] for c in cs]
+            e = {'mean': statistics.mean(x), 'std': statistics.stdev(x) if len(x) > 1 else 0., 'n': len(x)}
+            if name != 'random' and 'random' in curves and len(x) > 1:
+                e['p_welch'],e['p_mannwhitney'] = welch(x, [c[b-1] for c in curves['random']])
+            res[name][b] = e
+    res['_meta'] = {'table': a.table, 'column': a.column, 'budgets': a.budgets, 'seeds': seeds,
+                    'budget_unit': 'architectures queried (duplicates count)', 'reported': 'c10_test_200 of the best-valid pick',
+                    'settings': {n: {k: v for k,v in st.items() if k.split('_')[0] in ('rl', 'ppo', 'evo')} for n,st in sett.items()},
+                    'timing': timing, 'best_test_in_table': max(r[1] for r in task.rows.values()),
+                    'machine': f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, 1 thread"}
+    print(f"\n{'strategy':>10} {'budget':>6} {'mean':>7} {'std':>5} {'n':>4} {'p vs random':>11}")
+    for name in curves:
+        for b in a.budgets:
+            e = res[name][b]; pv = e.get('p_welch')
+            print(f"{name:>10} {b:>6} {e['mean']:>7.2f} {e['std']:>5.2f} {e['n']:>4} {'' if pv is None else f'{pv:.2g}':>11}")
+    if a.json:
+        Path(a.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.json).write_text(json.dumps(res, indent=1))
+        print('wrote', a.json)
+    if a.plot: plot(curves, res['_meta'], a.plot)
+    return res
+
+def plot(curves, meta, out):
+    "Anytime curves: mean test accuracy of the current pick against queries, with a band of one standard error."
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt, numpy as np
+    fig,ax = plt.subplots(figsize=(7, 4.5))
+    for name,cs in curves.items():
+        c = np.array(cs); m,se = c.mean(0),c.std(0, ddof=1)/np.sqrt(len(c)) if len(c) > 1 else 0*c[0]
+        x = np.arange(1, c.shape[1]+1)
+        ax.plot(x, m, label=f'{name} ({m[-1]:.2f})'); ax.fill_between(x, m-se, m+se, alpha=0.25)
+    ax.axhline(meta['best_test_in_table'], ls=':', c='gray', label=f"best cell ({meta['best_test_in_table']:.2f})")
+    ax.set_xscale('log'); ax.set_ylim(92, 94.6)
+    ax.set_xlabel('architectures queried'); ax.set_ylabel('test accuracy of the pick (%)')
+    ax.set_title(f"NAS-Bench-201 CIFAR-10, search on {meta['column']}; mean of {len(next(iter(curves.values())))} seeds, band = 1 s.e.", fontsize=9)
+    ax.legend(fontsize=8); fig.tight_layout(); fig.savefig(out, dpi=110)
+    print('wrote', out)
+
+if __name__ == '__main__': main()
