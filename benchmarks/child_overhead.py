@@ -23,32 +23,34 @@ def find_cifar(cache=Path(tempfile.gettempdir())/'nas_rl_cifar10'):
     subprocess.run([sys.executable, str(shared/'materialize.py'), '--out', str(cache)], check=True)
     return cache
 
-def plain_fit(arch, data, epochs, lr=0.1, mom=0.9, wd=1e-4, seed=0):
+def plain_fit(arch, data, epochs, lr=0.1, mom=0.9, wd=1e-4, seed=0, device='cpu'):
     "The same network trained by a hand-written loop: SGD Nesterov, cross-entropy, then a validation pass."
     set_seed(seed)
-    model = build_cnn(arch, data.n_in, data.n_out)
+    cuda = torch.device(device).type == 'cuda' # then mixed precision, as `train_child` uses there
+    model = build_cnn(arch, data.n_in, data.n_out).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=mom, nesterov=True, weight_decay=wd)
+    scaler = torch.amp.GradScaler('cuda', enabled=cuda)
     for _ in range(epochs):
         model.train()
         for xb,yb in data.dls.train:
-            loss = F.cross_entropy(model(xb), yb)
-            loss.backward(); opt.step(); opt.zero_grad()
+            with torch.autocast('cuda', dtype=torch.float16, enabled=cuda): loss = F.cross_entropy(model(xb), yb)
+            scaler.scale(loss).backward(); scaler.step(opt); scaler.update(); opt.zero_grad()
         model.eval(); correct = n = 0
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast('cuda', dtype=torch.float16, enabled=cuda):
             for xb,yb in data.dls.valid: correct += (model(xb).argmax(1) == yb).sum().item(); n += len(yb)
     return correct/n
 
 def timed(f):
     t = time.perf_counter(); out = f(); return time.perf_counter()-t, out
 
-def bench(name, data, arch, epochs, reps):
+def bench(name, data, arch, epochs, reps, device='cpu'):
     n = len(data.dls.train.dataset)*epochs
-    timed(lambda: train_child(arch, data, epochs=1, seed=0)); timed(lambda: plain_fit(arch, data, 1)) # warm up
+    timed(lambda: train_child(arch, data, epochs=1, seed=0, device=device)); timed(lambda: plain_fit(arch, data, 1, device=device)) # warm up
     fa,pl = [],[]
     for _ in range(reps):  # alternate, so both see the same machine load
-        t,r = timed(lambda: train_child(arch, data, epochs=epochs, seed=0, sched='constant')); fa.append(n/t)
+        t,r = timed(lambda: train_child(arch, data, epochs=epochs, seed=0, sched='constant', device=device)); fa.append(n/t)
         assert r.status == 'ok', r.reason
-        t,_ = timed(lambda: plain_fit(arch, data, epochs)); pl.append(n/t)
+        t,_ = timed(lambda: plain_fit(arch, data, epochs, device=device)); pl.append(n/t)
     f,p = statistics.median(fa), statistics.median(pl)
     return {'dataset': name, 'arch': str(arch), 'train_images': len(data.dls.train.dataset), 'epochs': epochs, 'reps': reps,
             'fastai_img_s': f, 'plain_img_s': p, 'ratio': f/p, 'fastai_all': fa, 'plain_all': pl}
@@ -58,13 +60,16 @@ def main():
     p.add_argument('--reps', type=int, default=3)
     p.add_argument('--n-train', type=int, default=5000)
     p.add_argument('--json', default=str(Path(__file__).parent/'results'/'child_overhead.json'))
+    p.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (there both sides train in fp16 mixed precision)")
+    p.add_argument('--cifar-dir', default=None, help='a CIFAR-10 folder (default: materialise ../shared/data/cifar10)')
+    p.add_argument('--epochs', type=int, nargs=2, default=[3, 1], help='epochs per timed fit: digits, CIFAR-10')
     a = p.parse_args()
-    dev = torch.device('cpu')
+    dev = torch.device(a.device)
     arch = CNNSpace(depth=6).decode([1,1,1, 1,1,2,1, 2,2,0,0,1, 1,0,3,1,1,0, 0,2,1,0,1,1,0, 1,1,2,1,0,0,1,1])
-    rows = [bench('digits', digits_data(device=dev), arch, 3, a.reps),
-            bench('cifar10', cifar10_data(find_cifar(), n_train=a.n_train, n_valid=1000, bs=128, device=dev), arch, 1, a.reps)]
+    cifar = cifar10_data(a.cifar_dir or find_cifar(), n_train=a.n_train, n_valid=1000, bs=128, device=dev)
+    rows = [bench('digits', digits_data(device=dev), arch, a.epochs[0], a.reps, dev), bench('cifar10', cifar, arch, a.epochs[1], a.reps, dev)]
     machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-               f"{torch.get_num_threads()} threads, cuda={torch.cuda.is_available()}")
+               f"{torch.get_num_threads()} threads, device {dev}" + (f" ({torch.cuda.get_device_name()})" if dev.type == 'cuda' else ''))
     print(f"child-training overhead on {machine}\n{arch}")
     print(f"{'dataset':<10}{'train imgs':>11}{'epochs':>7}{'fastai img/s':>14}{'plain img/s':>13}{'ratio':>8}  target >= 0.9")
     for r in rows:

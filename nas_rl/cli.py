@@ -9,8 +9,8 @@ from pathlib import Path
 from .core import *
 
 # %% auto #0
-__all__ = ['get_parser', 'search_config', 'make_space', 'get_device', 'load_data', 'cmd_search', 'build_search', 'cmd_show',
-           'cmd_plot', 'cmd_retrain', 'main']
+__all__ = ['get_parser', 'search_config', 'make_space', 'get_device', 'load_data', 'cmd_search', 'build_search', 'lm_task',
+           'cmd_show', 'cmd_plot', 'cmd_retrain', 'main']
 
 # %% ../nbs/14_cli.ipynb #b835209a
 class _Parser(argparse.ArgumentParser):
@@ -28,14 +28,16 @@ def _pos_float(s):
     if not v > 0: raise argparse.ArgumentTypeError(f"expected a positive number, got {s!r}")
     return v
 
-# %% ../nbs/14_cli.ipynb #63336915
+# %% ../nbs/14_cli.ipynb #d9cbfc84
 def get_parser() -> argparse.ArgumentParser:
     "The `nas_rl` argument parser."
     p = _Parser(prog='nas_rl', description='Neural Architecture Search with Reinforcement Learning (Zoph & Le, 2017)')
     sub = p.add_subparsers(dest='cmd', parser_class=_Parser, metavar='{search,show,plot,retrain}')
     s = sub.add_parser('search', help='run (or resume) a search')
-    s.add_argument('--space', default='cnn', choices=['cnn','nb201'], help='search space (nb201: NAS-Bench-201 cells, looked up in --table)')
-    s.add_argument('--dataset', default='digits', choices=['digits','cifar10','folder'], help='child training data')
+    s.add_argument('--space', default='cnn', choices=['cnn','nb201','cell'],
+                   help='search space (nb201: NAS-Bench-201 cells, looked up in --table; cell: recurrent cells, trained as language models)')
+    s.add_argument('--dataset', default=None, choices=['digits','cifar10','folder','ptb','ptb_char'],
+                   help='child training data (default: digits for cnn, ptb for cell)')
     s.add_argument('--data-dir', help='local data folder (CIFAR-10 layout or an image folder)')
     s.add_argument('--strategy', default='reinforce', choices=['reinforce','random','evolution','ppo'])
     s.add_argument('--table', default=None, help="NAS-Bench-201 table (nb201_cifar10.csv.xz); needed with --space nb201")
@@ -59,10 +61,16 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument('--lr', type=_pos_float, default=6e-4, help='controller learning rate (paper: 6e-4)')
     s.add_argument('--entropy-weight', type=float, default=0.)
     s.add_argument('--baseline-decay', type=float, default=0.95)
-    s.add_argument('--child-lr', type=_pos_float, default=0.1, help='child SGD learning rate (paper: 0.1)')
+    s.add_argument('--child-lr', type=_pos_float, default=None, help="child learning rate (default: CNN SGD 0.1, the paper's; cell: train_lm_child's)")
     s.add_argument('--bs', type=_pos_int, default=None, help='child batch size')
-    s.add_argument('--n-train', type=_pos_int, default=None, help='stratified subset of training images (CIFAR-10)')
-    s.add_argument('--n-valid', type=_pos_int, default=None, help='validation images held out of the training set (CIFAR-10; paper: 5000)')
+    s.add_argument('--n-train', type=_pos_int, default=None, help='stratified subset of training images (CIFAR-10), or the first N training tokens (PTB)')
+    s.add_argument('--n-valid', type=_pos_int, default=None, help='validation images held out of the training set (CIFAR-10; paper: 5000), or the first N validation tokens (PTB)')
+    s.add_argument('--base', type=int, default=8, choices=[2,4,8], help="cell: leaves of the cell's tree (paper: 8)")
+    s.add_argument('--control-ops', action='store_true', help="cell: also search max and sin (the paper's control experiment)")
+    s.add_argument('--hidden', type=_pos_int, default=None, help='cell: hidden units of every child language model')
+    s.add_argument('--params', type=_pos_int, default=None, help='cell: parameter budget; each child gets the largest hidden size that fits')
+    s.add_argument('--bptt', type=_pos_int, default=35, help='cell: backpropagation-through-time length (paper: 35)')
+    s.add_argument('--reward-c', type=_pos_float, default=80., help='cell: the reward is c / (validation perplexity)^2 (paper: c = 80)')
     s.add_argument('--time-budget', type=_pos_float, default=None, help='seconds per child before it is stopped')
     s.add_argument('--quiet', action='store_true', help='no progress bar')
     s.add_argument('--log', action='store_true', help='print one line per controller step')
@@ -83,14 +91,24 @@ def get_parser() -> argparse.ArgumentParser:
     r.add_argument('--rank', type=_pos_int, default=1, help='retrain the k-th best instead of the best')
     return p
 
-# %% ../nbs/14_cli.ipynb #a61858e0
+# %% ../nbs/14_cli.ipynb #a197986b
 _run_keys = ('space dataset data_dir strategy children per_step epochs seed depth depth_add depth_every max_depth '
              'strides pool_at no_skips lr entropy_weight baseline_decay child_lr bs n_train n_valid time_budget table column population sample_size').split()
+_cell_keys = 'base control_ops hidden params bptt reward_c'.split() # stored only for cell runs
 
 def search_config(args) -> dict:
     "The run-defining options of parsed `search` arguments, as a JSON-able dict."
     cfg = {k: getattr(args, k) for k in _run_keys}
     if cfg['children'] is None: cfg['children'] = 64
+    if cfg['space'] == 'cell' and cfg['dataset'] is None: cfg['dataset'] = 'ptb'
+    text = cfg['dataset'] in ('ptb', 'ptb_char')
+    if cfg['space'] == 'cell':
+        if not text: raise ConfigError(f"--space cell trains language models: use --dataset ptb or ptb_char, not {cfg['dataset']}")
+        if args.hidden and args.params: raise ConfigError("give --hidden or --params, not both")
+        cfg |= {k: getattr(args, k) for k in _cell_keys}
+    elif text: raise ConfigError(f"--dataset {cfg['dataset']} is text: search recurrent cells with --space cell")
+    elif cfg['space'] == 'cnn' and cfg['dataset'] is None: cfg['dataset'] = 'digits'
+    if cfg['child_lr'] is None and cfg['space'] == 'cnn': cfg['child_lr'] = 0.1 # the paper's SGD
     if cfg['data_dir'] is not None: cfg['data_dir'] = str(Path(cfg['data_dir']).expanduser().resolve())
     if cfg['dataset'] == 'folder' and cfg['data_dir'] is None: raise ConfigError("--dataset folder needs --data-dir PATH")
     if cfg['space'] == 'nb201':
@@ -113,11 +131,14 @@ def make_space(cfg:dict):
     if cfg.get('space') == 'nb201':
         from nas_rl.spaces.nb201 import NB201Space
         return NB201Space()
+    if cfg.get('space') == 'cell':
+        from nas_rl.spaces.cell import CellSpace
+        return CellSpace.control(cfg['base']) if cfg['control_ops'] else CellSpace(cfg['base'])
     from nas_rl.spaces.cnn import CNNSpace
     return CNNSpace(strides=(1,2,3) if cfg['strides'] else None, pool_at=tuple(cfg['pool_at']),
                     skips=not cfg['no_skips'], depth=cfg['depth'])
 
-# %% ../nbs/14_cli.ipynb #6fc2b4f4
+# %% ../nbs/14_cli.ipynb #437288eb
 def get_device(name:str='auto'):
     "A torch device from 'auto', 'cpu' or 'cuda' (an error if CUDA is asked for and missing)."
     import torch
@@ -125,11 +146,13 @@ def get_device(name:str='auto'):
     return torch.device('cuda' if name == 'cuda' or (name == 'auto' and torch.cuda.is_available()) else 'cpu')
 
 def load_data(cfg:dict, device=None, data_dir=None):
-    "The `ImageData` a run config names."
+    "The `ImageData` (or `TextData`) a run config names."
     from nas_rl.data import get_data
     kw = dict(seed=cfg['seed'], device=device)
-    if cfg['dataset'] == 'cifar10' and cfg.get('n_train'): kw['n_train'] = cfg['n_train']
-    if cfg['dataset'] == 'cifar10' and cfg.get('n_valid'): kw['n_valid'] = cfg['n_valid']
+    sized = cfg['dataset'] in ('cifar10', 'ptb', 'ptb_char')
+    if sized and cfg.get('n_train'): kw['n_train'] = cfg['n_train']
+    if sized and cfg.get('n_valid'): kw['n_valid'] = cfg['n_valid']
+    if cfg['space'] == 'cell': kw['bptt'] = cfg['bptt']
     if cfg.get('bs'): kw['bs'] = cfg['bs']
     return get_data(cfg['dataset'], data_dir or cfg['data_dir'], **kw)
 
@@ -176,7 +199,7 @@ def cmd_search(args) -> int:
         if store is not None: store.close()
     return 0
 
-# %% ../nbs/14_cli.ipynb #a854cd0b
+# %% ../nbs/14_cli.ipynb #794b8f7c
 def build_search(cfg, space, data, store, device=None, quiet=False, cbs=None, log=False, executor=None):
     "A `Search` (with checkpoints and the depth schedule) from a run config."
     from nas_rl.child import ImageTask
@@ -185,14 +208,23 @@ def build_search(cfg, space, data, store, device=None, quiet=False, cbs=None, lo
     if cfg['space'] == 'nb201':
         from nas_rl.spaces.nb201 import NB201Task
         task = NB201Task(cfg['table'], column=cfg['column'])
+    elif cfg['space'] == 'cell': task = lm_task(cfg, data, device)
     else: task = ImageTask(data, epochs=cfg['epochs'], lr=cfg['child_lr'], time_budget=cfg['time_budget'], device=device)
     skw = dict(lr=cfg['lr'], entropy_weight=cfg['entropy_weight'], baseline_decay=cfg['baseline_decay']) if cfg['strategy'] in ('reinforce','ppo') else {}
     if cfg['strategy'] == 'evolution': skw = dict(population=cfg['population'], sample_size=min(cfg['sample_size'], cfg['population']))
     strat = get_strategy(cfg['strategy'], space, seed=cfg['seed'], **skw)
-    sched = [] if cfg['space'] == 'nb201' else [DepthSchedule(cfg['depth'], cfg['depth_add'], cfg['depth_every'], cfg['max_depth'])] # no depth
+    sched = [] if cfg['space'] in ('nb201', 'cell') else [DepthSchedule(cfg['depth'], cfg['depth_add'], cfg['depth_every'], cfg['max_depth'])] # no depth
     cbs = [*sched, Checkpoint()] + ([] if quiet else [ProgressCallback()]) + ([LogCallback()] if log else []) + list(cbs or [])
     return Search(space, task, strat, n_children=cfg['children'], per_step=cfg['per_step'], cbs=cbs, store=store, seed=cfg['seed'],
                   executor=executor, async_=cfg.get('async', False))
+
+def lm_task(cfg, data, device=None):
+    "The language-model task of a cell run: children sized by --hidden or --params, rewarded c/ppl^2."
+    from functools import partial
+    from nas_rl.lm import LMTask, reward_ppl
+    kw = {k: v for k,v in dict(lr=cfg['child_lr'], hidden=cfg['hidden'], n_params=cfg['params']).items() if v is not None}
+    return LMTask(data, epochs=cfg['epochs'], reward_fn=partial(reward_ppl, c=cfg['reward_c']), time_budget=cfg['time_budget'],
+                  device=device, **kw)
 
 def _summary(search, store):
     top = store.top(1)
@@ -201,10 +233,15 @@ def _summary(search, store):
     if top: print(f"best reward {top[0]['reward']:.4f}: {top[0]['arch']}")
     print(f"next: nas_rl show {store.run_dir} | nas_rl plot {store.run_dir} | nas_rl retrain {store.run_dir}")
 
-# %% ../nbs/14_cli.ipynb #97224213
+# %% ../nbs/14_cli.ipynb #abc938c8
+def _metric(r) -> float:
+    "A child's best validation accuracy, or its best validation perplexity for a language model."
+    m = r['metrics']
+    if 'valid_ppl' in m: return min(m['valid_ppl'] or [float('nan')])
+    return max(m.get('valid_acc') or [float('nan')])
+
 def _fmt_row(r):
-    acc = r['metrics'].get('valid_acc') or [float('nan')]
-    return f"{r['id']:>5} {r['step']:>5} {r['reward']:>8.4f} {max(acc):>8.4f} {r['params'] or 0:>9,} {r['wall']:>7.1f}  {r['arch']}"
+    return f"{r['id']:>5} {r['step']:>5} {r['reward']:>8.4f} {_metric(r):>8.4f} {r['params'] or 0:>9,} {r['wall']:>7.1f}  {r['arch']}"
 
 def cmd_show(args) -> int:
     from nas_rl.store import RunStore
@@ -212,7 +249,7 @@ def cmd_show(args) -> int:
         rows,ch = st.top(args.top),st.children()
         print(f"{args.run_dir}: {len(ch)} children, {len(st.steps())} controller steps, "
               f"{sum(c['status'] != 'ok' for c in ch)} failed; strategy {st.config.get('strategy')}, dataset {st.config.get('dataset') or st.config.get('table')}")
-        print(f"{'id':>5} {'step':>5} {'reward':>8} {'val_acc':>8} {'params':>9} {'wall_s':>7}  arch")
+        print(f"{'id':>5} {'step':>5} {'reward':>8} {'val_ppl' if st.config.get('space') == 'cell' else 'val_acc':>8} {'params':>9} {'wall_s':>7}  arch")
         for r in rows: print(_fmt_row(r))
         if st.get_meta('retrain', None): print('retrain:', json.dumps(st.get_meta('retrain')))
     return 0
@@ -236,7 +273,16 @@ def cmd_plot(args) -> int:
     print(f"wrote {out}")
     return 0
 
-# %% ../nbs/14_cli.ipynb #a314b69e
+# %% ../nbs/14_cli.ipynb #b6d28f87
+def _retrain_lm(cfg, row, data, args, device) -> dict:
+    "Retrain a searched cell's language model (same size as in the search) and print its test perplexity."
+    from nas_rl.lm import retrain_lm
+    kw = {k: v for k,v in dict(lr=cfg['child_lr'], hidden=cfg['hidden'], n_params=cfg['params']).items() if v is not None}
+    res = retrain_lm(row['arch'], data, epochs=args.epochs, device=device, seed=cfg['seed'], show_bar=sys.stdout.isatty(), **kw)
+    bpc = f", test bits per character {res['test_bpc']:.3f}" if 'test_bpc' in res else ''
+    print(f"test perplexity {res['test_ppl']:.2f}{bpc} (valid {res['valid_ppl']:.2f}, {res['params']:,} parameters, {res['wall']:.0f}s)")
+    return res
+
 def cmd_retrain(args) -> int:
     from nas_rl.store import RunStore
     from nas_rl.child import retrain
@@ -251,8 +297,10 @@ def cmd_retrain(args) -> int:
     device = get_device(args.device)
     data = load_data(cfg, device, data_dir=args.data_dir)
     print(f"retraining child {row['id']} (search reward {row['reward']:.4f}) for {args.epochs} epochs: {row['arch']}")
-    res = retrain(row['arch'], data, epochs=args.epochs, lr=cfg['child_lr'], device=device, seed=cfg['seed'], show_bar=sys.stdout.isatty())
-    print(f"test accuracy {res['test_acc']:.4f} (valid {res['valid_acc']:.4f}, {res['params']:,} parameters, {res['wall']:.0f}s)")
+    if cfg.get('space') == 'cell': res = _retrain_lm(cfg, row, data, args, device)
+    else:
+        res = retrain(row['arch'], data, epochs=args.epochs, lr=cfg['child_lr'], device=device, seed=cfg['seed'], show_bar=sys.stdout.isatty())
+        print(f"test accuracy {res['test_acc']:.4f} (valid {res['valid_acc']:.4f}, {res['params']:,} parameters, {res['wall']:.0f}s)")
     with RunStore.open(args.run_dir) as st: st.set_meta('retrain', {'child': row['id'], 'epochs': args.epochs, **res})
     return 0
 

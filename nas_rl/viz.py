@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 from .core import *
 
 # %% auto #0
-__all__ = ['moving_average', 'best_so_far', 'plot_rewards', 'topk_curve', 'plot_topk', 'draw_cnn']
+__all__ = ['moving_average', 'best_so_far', 'plot_rewards', 'topk_curve', 'plot_topk', 'draw_cnn', 'draw_cell']
 
 # %% ../nbs/13_viz.ipynb #45fd52bf
 def moving_average(xs:list, window:int=20) -> list:
@@ -82,5 +82,56 @@ def draw_cnn(arch, ax=None, title:str|None=None):
     for i in range(n):
         if i not in used: arrow(ys[i], n+1, i)
     ax.set_ylim(n+1.7, -0.7); ax.set_xlim(-1.6, 1.6); ax.axis('off')
+    if title: ax.set_title(title, fontsize=9)
+    return ax
+
+# %% ../nbs/13_viz.ipynb #70461263
+def _cell_xy(arch, dx:float=1.2, dy:float=1.5) -> dict:
+    "Centre of each node of a `CellArch`: leaves `dx` apart on y=0, each inner node `dy` above its children's middle."
+    xy = {n: (n*dx, 0.) for n in range(arch.base)}
+    for n in range(arch.base, len(arch.nodes)):
+        (xa,ya),(xb,_) = (xy[c] for c in arch.children(n))
+        xy[n] = ((xa+xb)/2, ya+dy)
+    return xy
+
+# %% ../nbs/13_viz.ipynb #db43ff99
+from matplotlib.patches import FancyBboxPatch
+_W,_H = 1.04,0.56 # node box width and height, in data units
+
+def _arrow(ax, a, b, color='gray'):
+    ax.annotate('', xy=b, xytext=a, arrowprops=dict(arrowstyle='->', color=color, lw=1, shrinkA=0, shrinkB=0))
+
+def _cell_node(ax, arch, n:int, x:float, y:float) -> tuple:
+    "Draw node `n` of `arch` centred at (x, y) with its inject and c_t tag; return where its output leaves."
+    fc,ec,lw = ('#fce5cd','C1',2) if n == arch.inject_at else ('#cfe2f3','gray',1)
+    if n == arch.cell_from: ec,lw = 'C2',2
+    ax.add_patch(FancyBboxPatch((x-_W/2, y-_H/2), _W, _H, boxstyle='round,pad=0,rounding_size=0.08', fc=fc, ec=ec, lw=lw, zorder=2))
+    ax.text(x, y, f'{arch.nodes[n].combine}\n{arch.nodes[n].activation}', ha='center', va='center', fontsize=7, zorder=3)
+    side = 1 if n % 2 else -1 # a right child's edge leaves up-left, so its index goes top right
+    ax.text(x+side*(_W/2-0.02), y+_H/2+0.02, str(n), ha='right' if n % 2 else 'left', va='bottom', fontsize=6, color='dimgray')
+    if n == arch.cell_from:
+        ax.text(x+_W/2, y-_H/2, '$c_t$', ha='center', va='center', fontsize=7, color='C2', zorder=4, bbox=dict(boxstyle='round,pad=0.15', fc='white', ec='C2'))
+    if n != arch.inject_at: return (x, y+_H/2)
+    iy = y+_H/2+0.38
+    _arrow(ax, (x, y+_H/2), (x, iy-0.11), 'C1')
+    ax.text(x, iy, f'+$c_{{t-1}}$: {arch.inject}', ha='center', va='center', fontsize=6.5, color='C1', zorder=3,
+            bbox=dict(boxstyle='round,pad=0.2', fc='white', ec='C1'))
+    return (x, iy+0.11)
+
+# %% ../nbs/13_viz.ipynb #a2e0dcdd
+def draw_cell(arch, ax=None, title:str|None=None):
+    "Draw a `CellArch`: the tree with x_t, h_{t-1} into the leaves, the c_{t-1} inject (orange), c_t (green) and h_t."
+    xy = _cell_xy(arch)
+    if ax is None: _,ax = plt.subplots(figsize=(0.72*(1.2*arch.base+0.6), 0.72*(xy[arch.root][1]+3)))
+    outs = {n: _cell_node(ax, arch, n, x, y) for n,(x,y) in xy.items()}
+    for n in range(arch.base):
+        for s,lbl in ((-1, '$x_t$'), (1, '$h_{t-1}$')):
+            _arrow(ax, (xy[n][0]+0.3*s, -0.85), (xy[n][0]+0.2*s, -_H/2))
+            ax.text(xy[n][0]+0.3*s, -0.9, lbl, ha='center', va='top', fontsize=7)
+    for n in range(arch.base, len(arch.nodes)):
+        for k,c in enumerate(arch.children(n)): _arrow(ax, outs[c], (xy[n][0]+(k-0.5)*0.3, xy[n][1]-_H/2))
+    x,y = outs[arch.root]
+    _arrow(ax, (x, y), (x, y+0.45)); ax.text(x, y+0.48, '$h_t$', ha='center', va='bottom', fontsize=8)
+    ax.set_xlim(-0.9, 1.2*(arch.base-1)+0.9); ax.set_ylim(-1.35, y+0.85); ax.axis('off')
     if title: ax.set_title(title, fontsize=9)
     return ax
