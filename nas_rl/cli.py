@@ -233,7 +233,7 @@ def _summary(search, store):
     if top: print(f"best reward {top[0]['reward']:.4f}: {top[0]['arch']}")
     print(f"next: nas_rl show {store.run_dir} | nas_rl plot {store.run_dir} | nas_rl retrain {store.run_dir}")
 
-# %% ../nbs/14_cli.ipynb #abc938c8
+# %% ../nbs/14_cli.ipynb #646dc68f
 def _metric(r) -> float:
     "A child's best validation accuracy, or its best validation perplexity for a language model."
     m = r['metrics']
@@ -241,7 +241,7 @@ def _metric(r) -> float:
     return max(m.get('valid_acc') or [float('nan')])
 
 def _fmt_row(r):
-    return f"{r['id']:>5} {r['step']:>5} {r['reward']:>8.4f} {_metric(r):>8.4f} {r['params'] or 0:>9,} {r['wall']:>7.1f}  {r['arch']}"
+    return f"{r['id']:>5} {r['step']:>5} {r['reward']:>8.4g} {_metric(r):>8.4g} {r['params'] or 0:>9,} {r['wall']:>7.1f}  {r['arch']}"
 
 def cmd_show(args) -> int:
     from nas_rl.store import RunStore
