@@ -1,22 +1,31 @@
 """Search strategies side by side on NAS-Bench-201 (CIFAR-10), the benchmark's protocol.
 
 Each run queries architectures through `nas_rl.search.Search` with an `NB201Task` (a table lookup). The search sees
-validation accuracy only (`--column`); the pick at budget B is the best-validation cell among the first B queried
-(duplicates count as queries: the budget is architectures queried, not distinct ones), and what is reported is the
-pick's test accuracy (`c10_test_200`). One run of the largest budget per seed serves every smaller budget, because
-the pick at B only looks at the first B queries. Published means (Dong & Yang 2020, Table 5, a time budget of about
-12,000 simulated seconds): random 93.70 +- 0.36, REINFORCE 93.85 +- 0.37, regularized evolution 93.92 +- 0.30; the
-best cell is 94.37.
+validation accuracy only (`--column`); the pick at budget B is the best-validation cell among the first B
+architectures, and what is reported is the pick's test accuracy (`c10_test_200`). One run of the largest budget per
+seed serves every smaller budget, because the pick at B only looks at the first B. Published means (Dong & Yang 2020,
+Table 5, a time budget of about 12,000 simulated seconds): random 93.70 +- 0.36, REINFORCE 93.85 +- 0.37, regularized
+evolution 93.92 +- 0.30; the best cell is 94.37.
 
-JSON: {strategy: {budget: {mean, std, n, p_welch, p_mannwhitney}}, '_meta': {...}}; p-values are two-sided, each
-strategy against random search at the same budget.
+Two units of cost (`--count`):
+- `queries` (the default, the published protocol): every architecture a strategy proposes counts, duplicates too.
+- `distinct`: architectures *trained*. The task keeps a cache of the cells already trained (`CachedTask`); a cell
+  proposed again is answered from the cache at no cost, the strategy still sees (and learns from) its result, and the
+  budget counts distinct cells. That is what a real search pays for. A run stops once it has trained the largest
+  budget's number of cells, or after `--query-cap` x that many proposals (a strategy that keeps proposing the same
+  few cells); then its pick stays what it was for the larger budgets.
+Each budget's entry also says how much of the other unit it took: mean distinct cells (`queries`) or mean proposals
+(`distinct`).
+
+JSON: {strategy: {budget: {mean, std, n, p_welch, p_mannwhitney, distinct_mean|queries_mean}}, '_meta': {...}};
+p-values are two-sided, each strategy against random search at the same budget.
 """
 import argparse, json, math, os, platform, statistics, time
 from pathlib import Path
 import torch
 from nas_rl.spaces.nb201 import NB201Space, NB201Task
 from nas_rl.strategies import get_strategy
-from nas_rl.search import Search
+from nas_rl.search import Search, SearchCallback, CancelSearchException
 
 HERE = Path(__file__).parent
 
@@ -33,13 +42,34 @@ def make_strategy(name, space, seed, a):
         return get_strategy(name, space, seed=seed, population=a.evo_population, sample_size=a.evo_sample), 1
     return get_strategy(name, space, seed=seed), 1
 
-def anytime(task, search):
-    "Test accuracy of the best-validation cell among the first t queries, for t = 1..n."
-    best,pick,out = -math.inf,None,[]
-    for p,r in search.history:
+class CachedTask:
+    "`task`, training each distinct architecture once: a cell asked for again gets its first result back, free."
+    def __init__(self, task): self.task,self.cache = task,{}
+    def evaluate(self, arch, seed=None):
+        k = str(arch)
+        if k not in self.cache: self.cache[k] = self.task.evaluate(arch, seed)
+        return self.cache[k]
+    def __getattr__(self, k): return getattr(self.task, k)
+
+class StopAtDistinct(SearchCallback):
+    "Cancel the search after the controller step in which the `CachedTask` has trained `n` distinct cells."
+    def __init__(self, n): self.n = n
+    def after_step(self):
+        if len(self.search.task.cache) >= self.n: raise CancelSearchException
+
+def anytime(task, search, n=None, distinct=False):
+    """Test accuracy of the best-validation cell after t = 1..n architectures (queried, or `distinct` ones trained), and
+    the other unit at each t (distinct cells after t queries, or queries made when the t-th distinct cell was trained).
+    A run that ended before n distinct cells keeps its last pick (the other unit: the queries it made in all)."""
+    best,pick,acc,other,seen = -math.inf,None,[],[],set()
+    for q,(p,r) in enumerate(search.history, 1):
         if r.reward > best: best,pick = r.reward,p.arch # ties keep the earlier pick
-        out.append(task.test_acc(pick))
-    return out
+        new = str(p.arch) not in seen; seen.add(str(p.arch))
+        if not distinct: acc.append(task.test_acc(pick)); other.append(len(seen))
+        elif new: acc.append(task.test_acc(pick)); other.append(q)
+    n = n or len(acc)
+    if len(acc) < n: acc,other = acc + [acc[-1]]*(n-len(acc)),other + [len(search.history)]*(n-len(other))
+    return acc[:n],other[:n]
 
 def welch(x, y):
     "Two-sided p-values of Welch's t-test and the Mann-Whitney U test (scipy), x against y."
@@ -56,13 +86,16 @@ def main(argv=None):
     p.add_argument('--table', default=str(HERE.parent.parent/'shared'/'data'/'nb201'/'nb201_cifar10.csv.xz'))
     p.add_argument('--column', default='c10_valid_200', choices=['c10_valid_200', 'c10_valid_12'])
     p.add_argument('--budgets', type=int, nargs='+', default=[50, 100, 200, 500])
+    p.add_argument('--count', default='queries', choices=['queries', 'distinct'],
+                   help='unit of the budget: architectures queried (duplicates count; the published protocol) or distinct ones trained')
+    p.add_argument('--query-cap', type=int, default=4, help='--count distinct: a run stops after this many times the largest budget in queries')
     p.add_argument('--seeds', type=int, default=100, help='runs per strategy')
     p.add_argument('--seed-offset', type=int, default=0, help='first seed (tuning used other seeds than the report)')
     p.add_argument('--strategies', nargs='+', default=['reinforce', 'random', 'evolution', 'ppo'])
     p.add_argument('--rl-lr', type=float, default=0.01, help='tuned by nb201_tune.py')
     p.add_argument('--rl-per-step', type=int, default=2, help='children per controller step (REINFORCE and PPO; tuned)')
     p.add_argument('--rl-baseline-decay', type=float, default=0.95)
-    p.add_argument('--rl-entropy', type=float, default=0.)
+    p.add_argument('--rl-entropy', type=float, default=0., help='entropy bonus (nb201_tune_stage3.json: every weight tried lowered the score)')
     p.add_argument('--rl-temperature', type=float, default=1.)
     p.add_argument('--rl-tanh-c', type=float, default=None)
     p.add_argument('--ppo-lr', type=float, default=0.003, help='tuned by nb201_tune.py --strategy ppo')
@@ -77,45 +110,55 @@ def main(argv=None):
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     space,task = NB201Space(),NB201Task(a.table, column=a.column)
-    n = max(a.budgets)
-    curves,timing,seeds,sett = {},{},{},{}
+    n,distinct = max(a.budgets),a.count == 'distinct'
+    other_unit = 'queries' if distinct else 'distinct'
+    curves,others,trained,timing,seeds,sett = {},{},{},{},{},{}
     for f in a.from_curves or []:
         d = json.loads(Path(f).read_text())
-        curves.update(d['curves']); timing.update(d['timing']); seeds.update(d['seeds'])
+        curves.update(d['curves']); others.update(d['others']); trained.update(d['trained']); timing.update(d['timing']); seeds.update(d['seeds'])
         sett.update({k: d['settings'] for k in d['curves']})
         if d['settings']['column'] != a.column: raise SystemExit(f"{f} searched on {d['settings']['column']}, not --column {a.column}")
+        if d['settings'].get('count', 'queries') != a.count: raise SystemExit(f"{f} counted {d['settings'].get('count', 'queries')}, not --count {a.count}")
     for name in ([] if a.from_curves else a.strategies):
         seeds[name],sett[name] = [a.seed_offset, a.seed_offset + a.seeds],vars(a)
-        t0,ctrl = time.perf_counter(),0.
-        curves[name] = []
+        t0,ctrl,nq = time.perf_counter(),0.,0
+        curves[name],others[name],trained[name] = [],[],[]
         for seed in range(a.seed_offset, a.seed_offset + a.seeds):
             strat,m = make_strategy(name, space, seed, a)
-            s = Search(space, task, strat, n_children=n, per_step=m, seed=seed).run()
-            curves[name].append(anytime(task, s)); ctrl += s.timings['ask'] + s.timings['tell']
+            if distinct: s = Search(space, CachedTask(task), strat, n_children=a.query_cap*n, per_step=m, seed=seed, cbs=StopAtDistinct(n)).run()
+            else: s = Search(space, task, strat, n_children=n, per_step=m, seed=seed).run()
+            c,o = anytime(task, s, n, distinct)
+            curves[name].append(c); others[name].append(o); trained[name].append(len({str(p.arch) for p,_ in s.history}))
+            ctrl += s.timings['ask'] + s.timings['tell']; nq += len(s.history)
         dt = time.perf_counter() - t0
-        timing[name] = {'s_per_query': dt/(a.seeds*n), 'strategy_s_per_query': ctrl/(a.seeds*n), 'total_s': dt}
-        print(f"{name:>10}: {dt:6.1f}s, {dt/(a.seeds*n)*1e3:.3f} ms per query ({ctrl/(a.seeds*n)*1e3:.3f} ms in ask+tell)", flush=True)
-    if a.save_curves: Path(a.save_curves).write_text(json.dumps({'curves': curves, 'timing': timing, 'seeds': seeds, 'settings': vars(a)}))
+        timing[name] = {'s_per_query': dt/nq, 'strategy_s_per_query': ctrl/nq, 'total_s': dt, 'queries': nq}
+        print(f"{name:>10}: {dt:6.1f}s, {dt/nq*1e3:.3f} ms per query ({ctrl/nq*1e3:.3f} ms in ask+tell), {nq/a.seeds:.0f} queries per run", flush=True)
+    if a.save_curves: Path(a.save_curves).write_text(json.dumps({'curves': curves, 'others': others, 'trained': trained, 'timing': timing, 'seeds': seeds, 'settings': vars(a)}))
     if 'random' in curves: curves = {'random': curves.pop('random'), **curves} # random first: the others are tested against it
     res = {}
     for name,cs in curves.items():
         res[name] = {}
         for b in a.budgets:
             x = [c[b-1] for c in cs]
-            e = {'mean': statistics.mean(x), 'std': statistics.stdev(x) if len(x) > 1 else 0., 'n': len(x)}
+            e = {'mean': statistics.mean(x), 'std': statistics.stdev(x) if len(x) > 1 else 0., 'n': len(x),
+                 f'{other_unit}_mean': statistics.mean(o[b-1] for o in others[name])}
+            if distinct: e['reached'] = statistics.mean(float(k >= b) for k in trained[name]) # share of runs that trained b cells
             if name != 'random' and 'random' in curves and len(x) > 1:
                 e['p_welch'],e['p_mannwhitney'] = welch(x, [c[b-1] for c in curves['random']])
             res[name][b] = e
     res['_meta'] = {'table': a.table, 'column': a.column, 'budgets': a.budgets, 'seeds': seeds,
-                    'budget_unit': 'architectures queried (duplicates count)', 'reported': 'c10_test_200 of the best-valid pick',
+                    'count': a.count, 'budget_unit': ('distinct architectures trained (re-proposed ones answered from a cache)' if distinct
+                                                      else 'architectures queried (duplicates count)'),
+                    **({'query_cap': a.query_cap*n, 'trained_per_run': {k: {'mean': statistics.mean(v), 'median': statistics.median(v), 'min': min(v), 'max': max(v)}
+                                                                        for k,v in trained.items()}} if distinct else {}), 'reported': 'c10_test_200 of the best-valid pick',
                     'settings': {n: {k: v for k,v in st.items() if k.split('_')[0] in ('rl', 'ppo', 'evo')} for n,st in sett.items()},
                     'timing': timing, 'best_test_in_table': max(r[1] for r in task.rows.values()),
                     'machine': f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, 1 thread"}
-    print(f"\n{'strategy':>10} {'budget':>6} {'mean':>7} {'std':>5} {'n':>4} {'p vs random':>11}")
+    print(f"\n{'strategy':>10} {a.count:>8} {'mean':>7} {'std':>5} {'n':>4} {'p vs random':>11} {other_unit:>8}{' reached' if distinct else ''}")
     for name in curves:
         for b in a.budgets:
-            e = res[name][b]; pv = e.get('p_welch')
-            print(f"{name:>10} {b:>6} {e['mean']:>7.2f} {e['std']:>5.2f} {e['n']:>4} {'' if pv is None else f'{pv:.2g}':>11}")
+            e = res[name][b]; pv = e.get('p_welch'); rc = f" {e['reached']:>7.0%}" if distinct else ''
+            print(f"{name:>10} {b:>8} {e['mean']:>7.2f} {e['std']:>5.2f} {e['n']:>4} {'' if pv is None else f'{pv:.2g}':>11} {e[other_unit+'_mean']:>8.0f}{rc}")
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)
         Path(a.json).write_text(json.dumps(res, indent=1))
@@ -131,11 +174,13 @@ def plot(curves, meta, out):
     for name,cs in curves.items():
         c = np.array(cs); m,se = c.mean(0),c.std(0, ddof=1)/np.sqrt(len(c)) if len(c) > 1 else 0*c[0]
         x = np.arange(1, c.shape[1]+1)
-        ax.plot(x, m, label=f'{name} ({m[-1]:.2f})'); ax.fill_between(x, m-se, m+se, alpha=0.25)
+        tr = meta.get('trained_per_run', {}).get(name)
+        ax.plot(x, m, label=f'{name} ({m[-1]:.2f}' + (f"; {tr['mean']:.0f} cells trained per run)" if tr else ')')); ax.fill_between(x, m-se, m+se, alpha=0.25)
     ax.axhline(meta['best_test_in_table'], ls=':', c='gray', label=f"best cell ({meta['best_test_in_table']:.2f})")
     ax.set_xscale('log'); ax.set_ylim(92, 94.6)
-    ax.set_xlabel('architectures queried'); ax.set_ylabel('test accuracy of the pick (%)')
-    ax.set_title(f"NAS-Bench-201 CIFAR-10, search on {meta['column']}; mean of {len(next(iter(curves.values())))} seeds, band = 1 s.e.", fontsize=9)
+    ax.set_xlabel('distinct architectures trained' if meta.get('count') == 'distinct' else 'architectures queried (duplicates count)'); ax.set_ylabel('test accuracy of the pick (%)')
+    ax.set_title(f"NAS-Bench-201 CIFAR-10, search on {meta['column']}; mean of {len(next(iter(curves.values())))} seeds, band = 1 s.e."
+                 + (f"\na run stops after {meta['query_cap']} queries; its pick then stays" if 'query_cap' in meta else ''), fontsize=9)
     ax.legend(fontsize=8); fig.tight_layout(); fig.savefig(out, dpi=110)
     print('wrote', out)
 
