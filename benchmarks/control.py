@@ -6,7 +6,7 @@ batch order), and the mean reward of the top 1, 5 and 15 children so far against
 The runs themselves are ordinary `nas_rl search` runs (see `--print-commands`); this script reads their run stores,
 prints a table, and writes JSON and a plot:
 
-    python benchmarks/control.py --runs runs/control-reinforce runs/control-random \
+    python benchmarks/control.py --runs runs/ctl-reinforce runs/ctl-random \
         --json benchmarks/results/control.json --plot benchmarks/results/control.png
 
 JSON: {'runs': {name: {'config', 'rewards', 'statuses', 'topk': {k: curve}, 'wall_s'}}, 'table': [...], 'machine'}."""
@@ -21,7 +21,7 @@ def search_command(strategy, a):
     "The `nas_rl search` command line of one arm of the experiment."
     return (f"nas_rl search --dataset cifar10 --data-dir {a.data_dir} --n-train {a.n_train} --n-valid {a.n_valid} "
             f"--epochs {a.epochs} --children {a.children} --per-step {a.per_step} --lr {a.lr} --strategy {strategy} "
-            f"--seed {a.seed} --run-dir {a.out}/control-{strategy} --quiet")
+            f"--seed {a.seed} --run-dir {a.out}/ctl-{strategy} --quiet")
 
 def read_run(d):
     "Config, rewards (in child order), statuses and wall time of a run directory."
