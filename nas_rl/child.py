@@ -102,12 +102,12 @@ def _child_dls(data, bs:int|None, device, seed:int|None) -> DataLoaders:
 
 def _sgd(mom:float): return partial(OptimWrapper, opt=torch.optim.SGD, momentum=mom, nesterov=mom>0)
 
-# %% ../nbs/05_child.ipynb #32071d9d
-def _fit_status(rcb:NASRewardCallback, ncb:NaNGuardCallback, tcb:TimeBudgetCallback|None, epochs:int) -> tuple:
-    "(status, reason) of a fit that raised nothing."
+# %% ../nbs/05_child.ipynb #dbf5b800
+def _fit_status(rcb, ncb:NaNGuardCallback, tcb:TimeBudgetCallback|None, epochs:int) -> tuple:
+    "(status, reason) of a fit that raised nothing; `rcb` is a reward callback keeping one validation loss per epoch."
     if ncb.hit_nan: return 'nan', ncb.where
     if tcb is not None and tcb.timed_out:
-        return 'timeout', f"time budget of {tcb.seconds:g}s passed after {len(rcb.accs)} of {epochs} epochs"
+        return 'timeout', f"time budget of {tcb.seconds:g}s passed after {len(rcb.losses)} of {epochs} epochs"
     return 'ok', ''
 
 def _flops(flops_fn, arch, data):

@@ -199,7 +199,7 @@ def cmd_search(args) -> int:
         if store is not None: store.close()
     return 0
 
-# %% ../nbs/14_cli.ipynb #794b8f7c
+# %% ../nbs/14_cli.ipynb #01eb2843
 def build_search(cfg, space, data, store, device=None, quiet=False, cbs=None, log=False, executor=None):
     "A `Search` (with checkpoints and the depth schedule) from a run config."
     from nas_rl.child import ImageTask
@@ -218,11 +218,15 @@ def build_search(cfg, space, data, store, device=None, quiet=False, cbs=None, lo
     return Search(space, task, strat, n_children=cfg['children'], per_step=cfg['per_step'], cbs=cbs, store=store, seed=cfg['seed'],
                   executor=executor, async_=cfg.get('async', False))
 
+def _lm_kw(cfg) -> dict:
+    "The child-size and learning-rate options a cell run sets (the others keep `train_lm_child`'s defaults)."
+    return {k: v for k,v in dict(lr=cfg['child_lr'], hidden=cfg['hidden'], n_params=cfg['params']).items() if v is not None}
+
 def lm_task(cfg, data, device=None):
     "The language-model task of a cell run: children sized by --hidden or --params, rewarded c/ppl^2."
     from functools import partial
     from nas_rl.lm import LMTask, reward_ppl
-    kw = {k: v for k,v in dict(lr=cfg['child_lr'], hidden=cfg['hidden'], n_params=cfg['params']).items() if v is not None}
+    kw = _lm_kw(cfg)
     return LMTask(data, epochs=cfg['epochs'], reward_fn=partial(reward_ppl, c=cfg['reward_c']), time_budget=cfg['time_budget'],
                   device=device, **kw)
 
@@ -273,11 +277,11 @@ def cmd_plot(args) -> int:
     print(f"wrote {out}")
     return 0
 
-# %% ../nbs/14_cli.ipynb #b6d28f87
+# %% ../nbs/14_cli.ipynb #4608528c
 def _retrain_lm(cfg, row, data, args, device) -> dict:
     "Retrain a searched cell's language model (same size as in the search) and print its test perplexity."
     from nas_rl.lm import retrain_lm
-    kw = {k: v for k,v in dict(lr=cfg['child_lr'], hidden=cfg['hidden'], n_params=cfg['params']).items() if v is not None}
+    kw = _lm_kw(cfg)
     res = retrain_lm(row['arch'], data, epochs=args.epochs, device=device, seed=cfg['seed'], show_bar=sys.stdout.isatty(), **kw)
     bpc = f", test bits per character {res['test_bpc']:.3f}" if 'test_bpc' in res else ''
     print(f"test perplexity {res['test_ppl']:.2f}{bpc} (valid {res['valid_ppl']:.2f}, {res['params']:,} parameters, {res['wall']:.0f}s)")
