@@ -17,7 +17,9 @@ Two units of cost (`--count`):
 Each budget's entry also says how much of the other unit it took: mean distinct cells (`queries`) or mean proposals
 (`distinct`).
 
-JSON: {strategy: {budget: {mean, std, n, p_welch, p_mannwhitney, distinct_mean|queries_mean}}, '_meta': {...}};
+JSON: {strategy: {budget: {mean, std, n, p_welch, p_mannwhitney, distinct_mean|queries_mean, valid_mean}}, '_meta': {...}}
+(REINFORCE and PPO also get `p_welch_vs_evolution`);
+`valid_mean` is the mean `--column` accuracy of the pick, the only score a tuning that must not see test accuracy may use;
 p-values are two-sided, each strategy against random search at the same budget.
 """
 import argparse, json, math, os, platform, statistics, time
@@ -33,11 +35,11 @@ def make_strategy(name, space, seed, a):
     "A strategy with this benchmark's settings (see `--help`); returns it and its per-step batch size."
     if name == 'reinforce':
         return get_strategy(name, space, seed=seed, lr=a.rl_lr, baseline_decay=a.rl_baseline_decay,
-                            entropy_weight=a.rl_entropy, temperature=a.rl_temperature, tanh_c=a.rl_tanh_c), a.rl_per_step
+                            entropy_weight=a.rl_entropy, temperature=a.rl_temperature, tanh_c=a.rl_tanh_c or None), a.rl_per_step
     if name == 'ppo':
         return get_strategy(name, space, seed=seed, lr=a.ppo_lr, clip=a.ppo_clip, epochs=a.ppo_epochs,
                             baseline_decay=a.rl_baseline_decay, entropy_weight=a.rl_entropy,
-                            temperature=a.rl_temperature, tanh_c=a.rl_tanh_c), a.rl_per_step
+                            temperature=a.rl_temperature, tanh_c=a.rl_tanh_c or None), a.rl_per_step
     if name == 'evolution':
         return get_strategy(name, space, seed=seed, population=a.evo_population, sample_size=a.evo_sample), 1
     return get_strategy(name, space, seed=seed), 1
@@ -58,18 +60,17 @@ class StopAtDistinct(SearchCallback):
         if len(self.search.task.cache) >= self.n: raise CancelSearchException
 
 def anytime(task, search, n=None, distinct=False):
-    """Test accuracy of the best-validation cell after t = 1..n architectures (queried, or `distinct` ones trained), and
-    the other unit at each t (distinct cells after t queries, or queries made when the t-th distinct cell was trained).
+    """Test accuracy of the best-validation cell after t = 1..n architectures (queried, or `distinct` ones trained), its
+    validation accuracy (the search column, in %), and the other unit at each t (distinct cells after t queries, or queries made when the t-th distinct cell was trained).
     A run that ended before n distinct cells keeps its last pick (the other unit: the queries it made in all)."""
-    best,pick,acc,other,seen = -math.inf,None,[],[],set()
+    best,pick,acc,val,other,seen = -math.inf,None,[],[],[],set()
     for q,(p,r) in enumerate(search.history, 1):
         if r.reward > best: best,pick = r.reward,p.arch # ties keep the earlier pick
         new = str(p.arch) not in seen; seen.add(str(p.arch))
-        if not distinct: acc.append(task.test_acc(pick)); other.append(len(seen))
-        elif new: acc.append(task.test_acc(pick)); other.append(q)
+        if not distinct or new: acc.append(task.test_acc(pick)); val.append(100*best); other.append(len(seen) if not distinct else q)
     n = n or len(acc)
-    if len(acc) < n: acc,other = acc + [acc[-1]]*(n-len(acc)),other + [len(search.history)]*(n-len(other))
-    return acc[:n],other[:n]
+    if len(acc) < n: acc,val,other = acc + [acc[-1]]*(n-len(acc)),val + [val[-1]]*(n-len(val)),other + [len(search.history)]*(n-len(other))
+    return acc[:n],val[:n],other[:n]
 
 def welch(x, y):
     "Two-sided p-values of Welch's t-test and the Mann-Whitney U test (scipy), x against y."
@@ -95,45 +96,48 @@ def main(argv=None):
     p.add_argument('--rl-lr', type=float, default=0.01, help='tuned by nb201_tune.py')
     p.add_argument('--rl-per-step', type=int, default=2, help='children per controller step (REINFORCE and PPO; tuned)')
     p.add_argument('--rl-baseline-decay', type=float, default=0.95)
-    p.add_argument('--rl-entropy', type=float, default=0., help='entropy bonus (nb201_tune_stage3.json: every weight tried lowered the score)')
+    p.add_argument('--rl-entropy', type=float, default=0.003, help='entropy bonus (REINFORCE and PPO; tuned in stage 4, nb201_tune_stage4.json)')
     p.add_argument('--rl-temperature', type=float, default=1.)
-    p.add_argument('--rl-tanh-c', type=float, default=None)
+    p.add_argument('--rl-tanh-c', type=float, default=2.5, help='logit clipping (REINFORCE and PPO; tuned in stage 4); 0: none')
     p.add_argument('--ppo-lr', type=float, default=0.003, help='tuned by nb201_tune.py --strategy ppo')
     p.add_argument('--ppo-clip', type=float, default=0.2)
     p.add_argument('--ppo-epochs', type=int, default=4)
-    p.add_argument('--evo-population', type=int, default=10, help="NAS-Bench-201's R-EA setting")
-    p.add_argument('--evo-sample', type=int, default=3, help="NAS-Bench-201's R-EA setting")
+    p.add_argument('--evo-population', type=int, default=20, help="tuned in stage 4, nb201_tune_stage4_evolution.json (NAS-Bench-201's R-EA: 10)")
+    p.add_argument('--evo-sample', type=int, default=10, help="tuned in stage 4 (NAS-Bench-201's R-EA: 3)")
     p.add_argument('--save-curves', default=None, help='also write the per-seed anytime curves (JSON) here')
     p.add_argument('--from-curves', nargs='+', default=None, help='skip the runs: merge curve files written by --save-curves')
-    p.add_argument('--json', default=str(HERE/'results'/'nb201.json'))
-    p.add_argument('--plot', default=str(HERE/'results'/'nb201.png'))
+    p.add_argument('--json', default=None, help="default: results/nb201.json, or nb201_distinct.json with --count distinct; '': none")
+    p.add_argument('--plot', default=None, help="default: results/nb201.png, or nb201_distinct.png with --count distinct; '': none")
     a = p.parse_args(argv)
+    stem = 'nb201_distinct' if a.count == 'distinct' else 'nb201'
+    if a.json is None: a.json = str(HERE/'results'/f'{stem}.json')
+    if a.plot is None: a.plot = str(HERE/'results'/f'{stem}.png')
     torch.set_num_threads(1)
     space,task = NB201Space(),NB201Task(a.table, column=a.column)
     n,distinct = max(a.budgets),a.count == 'distinct'
     other_unit = 'queries' if distinct else 'distinct'
-    curves,others,trained,timing,seeds,sett = {},{},{},{},{},{}
+    curves,vals,others,trained,timing,seeds,sett = {},{},{},{},{},{},{}
     for f in a.from_curves or []:
         d = json.loads(Path(f).read_text())
-        curves.update(d['curves']); others.update(d['others']); trained.update(d['trained']); timing.update(d['timing']); seeds.update(d['seeds'])
+        curves.update(d['curves']); vals.update(d.get('vals', {})); others.update(d['others']); trained.update(d['trained']); timing.update(d['timing']); seeds.update(d['seeds'])
         sett.update({k: d['settings'] for k in d['curves']})
         if d['settings']['column'] != a.column: raise SystemExit(f"{f} searched on {d['settings']['column']}, not --column {a.column}")
         if d['settings'].get('count', 'queries') != a.count: raise SystemExit(f"{f} counted {d['settings'].get('count', 'queries')}, not --count {a.count}")
     for name in ([] if a.from_curves else a.strategies):
         seeds[name],sett[name] = [a.seed_offset, a.seed_offset + a.seeds],vars(a)
         t0,ctrl,nq = time.perf_counter(),0.,0
-        curves[name],others[name],trained[name] = [],[],[]
+        curves[name],vals[name],others[name],trained[name] = [],[],[],[]
         for seed in range(a.seed_offset, a.seed_offset + a.seeds):
             strat,m = make_strategy(name, space, seed, a)
             if distinct: s = Search(space, CachedTask(task), strat, n_children=a.query_cap*n, per_step=m, seed=seed, cbs=StopAtDistinct(n)).run()
             else: s = Search(space, task, strat, n_children=n, per_step=m, seed=seed).run()
-            c,o = anytime(task, s, n, distinct)
-            curves[name].append(c); others[name].append(o); trained[name].append(len({str(p.arch) for p,_ in s.history}))
+            c,v,o = anytime(task, s, n, distinct)
+            curves[name].append(c); vals[name].append(v); others[name].append(o); trained[name].append(len({str(p.arch) for p,_ in s.history}))
             ctrl += s.timings['ask'] + s.timings['tell']; nq += len(s.history)
         dt = time.perf_counter() - t0
         timing[name] = {'s_per_query': dt/nq, 'strategy_s_per_query': ctrl/nq, 'total_s': dt, 'queries': nq}
         print(f"{name:>10}: {dt:6.1f}s, {dt/nq*1e3:.3f} ms per query ({ctrl/nq*1e3:.3f} ms in ask+tell), {nq/a.seeds:.0f} queries per run", flush=True)
-    if a.save_curves: Path(a.save_curves).write_text(json.dumps({'curves': curves, 'others': others, 'trained': trained, 'timing': timing, 'seeds': seeds, 'settings': vars(a)}))
+    if a.save_curves: Path(a.save_curves).write_text(json.dumps({'curves': curves, 'vals': vals, 'others': others, 'trained': trained, 'timing': timing, 'seeds': seeds, 'settings': vars(a)}))
     if 'random' in curves: curves = {'random': curves.pop('random'), **curves} # random first: the others are tested against it
     res = {}
     for name,cs in curves.items():
@@ -142,9 +146,12 @@ def main(argv=None):
             x = [c[b-1] for c in cs]
             e = {'mean': statistics.mean(x), 'std': statistics.stdev(x) if len(x) > 1 else 0., 'n': len(x),
                  f'{other_unit}_mean': statistics.mean(o[b-1] for o in others[name])}
+            if vals.get(name): e['valid_mean'] = statistics.mean(v[b-1] for v in vals[name]) # what the search saw of its pick
             if distinct: e['reached'] = statistics.mean(float(k >= b) for k in trained[name]) # share of runs that trained b cells
             if name != 'random' and 'random' in curves and len(x) > 1:
                 e['p_welch'],e['p_mannwhitney'] = welch(x, [c[b-1] for c in curves['random']])
+            if name in ('reinforce', 'ppo') and 'evolution' in curves and len(x) > 1: # the controllers against the best other
+                e['p_welch_vs_evolution'] = welch(x, [c[b-1] for c in curves['evolution']])[0]
             res[name][b] = e
     res['_meta'] = {'table': a.table, 'column': a.column, 'budgets': a.budgets, 'seeds': seeds,
                     'count': a.count, 'budget_unit': ('distinct architectures trained (re-proposed ones answered from a cache)' if distinct

@@ -28,7 +28,7 @@ def _pos_float(s):
     if not v > 0: raise argparse.ArgumentTypeError(f"expected a positive number, got {s!r}")
     return v
 
-# %% ../nbs/14_cli.ipynb #d9cbfc84
+# %% ../nbs/14_cli.ipynb #d8629a15
 def get_parser() -> argparse.ArgumentParser:
     "The `nas_rl` argument parser."
     p = _Parser(prog='nas_rl', description='Neural Architecture Search with Reinforcement Learning (Zoph & Le, 2017)')
@@ -60,6 +60,8 @@ def get_parser() -> argparse.ArgumentParser:
     s.add_argument('--no-skips', action='store_true', help='plain chains, no anchor-point skip connections')
     s.add_argument('--lr', type=_pos_float, default=6e-4, help='controller learning rate (paper: 6e-4)')
     s.add_argument('--entropy-weight', type=float, default=0.)
+    s.add_argument('--temperature', type=_pos_float, default=1., help='controller softmax temperature (paper: 1; ENAS: 5)')
+    s.add_argument('--tanh-c', type=_pos_float, default=None, help='controller logit clipping: logits become C*tanh(logits) (paper: none; ENAS: 2.5)')
     s.add_argument('--baseline-decay', type=float, default=0.95)
     s.add_argument('--child-lr', type=_pos_float, default=None, help="child learning rate (default: CNN SGD 0.1, the paper's; cell: train_lm_child's)")
     s.add_argument('--bs', type=_pos_int, default=None, help='child batch size')
@@ -91,9 +93,9 @@ def get_parser() -> argparse.ArgumentParser:
     r.add_argument('--rank', type=_pos_int, default=1, help='retrain the k-th best instead of the best')
     return p
 
-# %% ../nbs/14_cli.ipynb #a197986b
+# %% ../nbs/14_cli.ipynb #cf827149
 _run_keys = ('space dataset data_dir strategy children per_step epochs seed depth depth_add depth_every max_depth '
-             'strides pool_at no_skips lr entropy_weight baseline_decay child_lr bs n_train n_valid time_budget table column population sample_size').split()
+             'strides pool_at no_skips lr entropy_weight temperature tanh_c baseline_decay child_lr bs n_train n_valid time_budget table column population sample_size').split()
 _cell_keys = 'base control_ops hidden params bptt reward_c'.split() # stored only for cell runs
 
 def search_config(args) -> dict:
@@ -199,7 +201,7 @@ def cmd_search(args) -> int:
         if store is not None: store.close()
     return 0
 
-# %% ../nbs/14_cli.ipynb #01eb2843
+# %% ../nbs/14_cli.ipynb #95389dc9
 def build_search(cfg, space, data, store, device=None, quiet=False, cbs=None, log=False, executor=None):
     "A `Search` (with checkpoints and the depth schedule) from a run config."
     from nas_rl.child import ImageTask
@@ -210,7 +212,8 @@ def build_search(cfg, space, data, store, device=None, quiet=False, cbs=None, lo
         task = NB201Task(cfg['table'], column=cfg['column'])
     elif cfg['space'] == 'cell': task = lm_task(cfg, data, device)
     else: task = ImageTask(data, epochs=cfg['epochs'], lr=cfg['child_lr'], time_budget=cfg['time_budget'], device=device)
-    skw = dict(lr=cfg['lr'], entropy_weight=cfg['entropy_weight'], baseline_decay=cfg['baseline_decay']) if cfg['strategy'] in ('reinforce','ppo') else {}
+    skw = dict(lr=cfg['lr'], entropy_weight=cfg['entropy_weight'], baseline_decay=cfg['baseline_decay'], # runs stored before
+               temperature=cfg.get('temperature', 1.), tanh_c=cfg.get('tanh_c')) if cfg['strategy'] in ('reinforce','ppo') else {} # --tanh-c lack it
     if cfg['strategy'] == 'evolution': skw = dict(population=cfg['population'], sample_size=min(cfg['sample_size'], cfg['population']))
     strat = get_strategy(cfg['strategy'], space, seed=cfg['seed'], **skw)
     sched = [] if cfg['space'] in ('nb201', 'cell') else [DepthSchedule(cfg['depth'], cfg['depth_add'], cfg['depth_every'], cfg['max_depth'])] # no depth
