@@ -9,7 +9,8 @@ prints a table, and writes JSON and a plot:
     python benchmarks/control.py --runs runs/ctl-reinforce runs/ctl-random \
         --json benchmarks/results/control.json --plot benchmarks/results/control.png
 
-JSON: {'runs': {name: {'config', 'rewards', 'statuses', 'topk': {k: curve}, 'wall_s'}}, 'table': [...], 'machine'}."""
+JSON: {'runs': {name: {'config', 'rewards', 'statuses', 'archs', 'params', 'flops' (multiply-accumulates per image), 'walls' (s per child), 'topk': {k: curve}, 'wall_s'}}, 'table': [...], 'halves': {name:
+{first_half, second_half, n, p_second_half_vs_random}}, 'machine'}."""
 import argparse, json, math, statistics
 from pathlib import Path
 from nas_rl.store import RunStore
@@ -24,11 +25,12 @@ def search_command(strategy, a):
             f"--seed {a.seed} --run-dir {a.out}/ctl-{strategy} --quiet")
 
 def read_run(d):
-    "Config, rewards (in child order), statuses and wall time of a run directory."
+    "Config, rewards (in child order), statuses, sizes and training times of a run directory."
     with RunStore.open(d, readonly=True) as st:
         ch = st.children()
         return {'config': st.config, 'rewards': [c['reward'] for c in ch], 'statuses': [c['status'] for c in ch],
-                'archs': [c['arch'] for c in ch], 'wall_s': sum(c['wall'] for c in ch)}
+                'archs': [c['arch'] for c in ch], 'params': [c['params'] for c in ch], 'flops': [c['flops'] for c in ch], 'walls': [c['wall'] for c in ch],
+                'wall_s': sum(c['wall'] for c in ch)}
 
 def report(runs:dict, at=None) -> list:
     "Rows of mean top-k reward after every `at` children (default: quarters of the shortest run)."
@@ -40,6 +42,20 @@ def report(runs:dict, at=None) -> list:
             c = topk_curve(r['rewards'][:n], k)
             rows.append({'run': name, 'k': k, **{str(m): c[m-1] for m in at if m <= n}})
     return rows
+
+def halves(runs:dict) -> dict:
+    """Per run, mean validation accuracy of its children in the first and second half (of the shortest run's length),
+    and, for every run against the first random-search run, a two-sided Mann-Whitney U test of their second-half
+    children: does the policy propose better children than uniform sampling once it has learned for a while?"""
+    n = min(len(r['rewards']) for r in runs.values())
+    acc = {k: [x**(1/3) for x in r['rewards'][:n]] for k,r in runs.items()}
+    out = {k: {'first_half': statistics.mean(a[:n//2]), 'second_half': statistics.mean(a[n//2:]), 'n': n} for k,a in acc.items()}
+    ref = next((k for k,r in runs.items() if r['config']['strategy'] == 'random'), None)
+    if ref is not None:
+        from scipy.stats import mannwhitneyu
+        for k in runs:
+            if k != ref: out[k]['p_second_half_vs_random'] = float(mannwhitneyu(acc[k][n//2:], acc[ref][n//2:], alternative='two-sided').pvalue)
+    return out
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -63,9 +79,14 @@ def main(argv=None):
         acc = [x**(1/3) for x in r['rewards'] if x > 0]
         print(f"{name}: {len(r['rewards'])} children, {sum(s != 'ok' for s in r['statuses'])} failed, "
               f"mean valid acc {statistics.mean(acc):.4f}, best {max(acc):.4f}, child training {r['wall_s']:.0f}s")
+    hv = halves(runs)
+    for name,h in hv.items():
+        pv = h.get('p_second_half_vs_random')
+        print(f"{name}: children's mean valid acc, first half {h['first_half']:.4f}, second half {h['second_half']:.4f}"
+              + ('' if pv is None else f" (second half against random's, Mann-Whitney p = {pv:.2g})"))
     if a.json:
         out = {'runs': {n: {**r, 'topk': {k: topk_curve(r['rewards'], k) for k in KS}} for n,r in runs.items()},
-               'table': rows, 'machine': a.machine}
+               'table': rows, 'halves': hv, 'machine': a.machine}
         Path(a.json).write_text(json.dumps(out, indent=1, default=str)); print('wrote', a.json)
     if a.plot:
         import matplotlib; matplotlib.use('Agg')
