@@ -33,13 +33,10 @@ HERE = Path(__file__).parent
 
 def make_strategy(name, space, seed, a):
     "A strategy with this benchmark's settings (see `--help`); returns it and its per-step batch size."
-    if name == 'reinforce':
-        return get_strategy(name, space, seed=seed, lr=a.rl_lr, baseline_decay=a.rl_baseline_decay,
-                            entropy_weight=a.rl_entropy, temperature=a.rl_temperature, tanh_c=a.rl_tanh_c or None), a.rl_per_step
-    if name == 'ppo':
-        return get_strategy(name, space, seed=seed, lr=a.ppo_lr, clip=a.ppo_clip, epochs=a.ppo_epochs,
-                            baseline_decay=a.rl_baseline_decay, entropy_weight=a.rl_entropy,
-                            temperature=a.rl_temperature, tanh_c=a.rl_tanh_c or None), a.rl_per_step
+    rl = dict(baseline_decay=a.rl_baseline_decay, entropy_weight=a.rl_entropy, temperature=a.rl_temperature,
+              tanh_c=a.rl_tanh_c or None) # REINFORCE's and PPO's shared controller settings
+    if name == 'reinforce': return get_strategy(name, space, seed=seed, lr=a.rl_lr, **rl), a.rl_per_step
+    if name == 'ppo': return get_strategy(name, space, seed=seed, lr=a.ppo_lr, clip=a.ppo_clip, epochs=a.ppo_epochs, **rl), a.rl_per_step
     if name == 'evolution':
         return get_strategy(name, space, seed=seed, population=a.evo_population, sample_size=a.evo_sample), 1
     return get_strategy(name, space, seed=seed), 1

@@ -17,9 +17,11 @@ import argparse, itertools, json, statistics
 from pathlib import Path
 import nb201 as nb
 
+def _key(by): return 'mean' if by == 'test' else 'valid_mean' # the pick's test accuracy, or its search-column accuracy
+
 def score(res, strat, budgets, by='test'):
     "Mean over budgets of the pick's mean test accuracy, or (`by='valid'`) of its accuracy on the search column."
-    return statistics.mean(res[strat][b]['mean' if by == 'test' else 'valid_mean'] for b in budgets)
+    return statistics.mean(res[strat][b][_key(by)] for b in budgets)
 
 def run(table, strat, seeds, budgets, count='queries', column='c10_valid_12', by='test', **kw):
     argv = ['--table', table, '--column', column, '--seeds', str(seeds), '--seed-offset', '1000',
@@ -29,7 +31,7 @@ def run(table, strat, seeds, budgets, count='queries', column='c10_valid_12', by
     with contextlib.redirect_stdout(io.StringIO()): res = nb.main(argv)
     s = score(res, strat, budgets, by)
     other = 'queries_mean' if count == 'distinct' else 'distinct_mean'
-    k = 'mean' if by == 'test' else 'valid_mean'
+    k = _key(by)
     print(f"{strat} {kw}: " + '  '.join(f"{b}:{res[strat][b][k]:.2f}" for b in budgets) + f"  score {s:.3f}"
           f"  ({other.split('_')[0]} at {budgets[-1]}: {res[strat][budgets[-1]][other]:.0f})", flush=True)
     return {'settings': kw, 'score': s, 'by_budget': {b: res[strat][b][k] for b in budgets},

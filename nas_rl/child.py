@@ -161,10 +161,15 @@ def train_child(arch, # the architecture to build and train
     if status == 'oom' or device.type == 'cuda': _free_memory()
     return res
 
-# %% ../nbs/05_child.ipynb #b6c4fb22
+# %% ../nbs/05_child.ipynb #0744d5c1
 def _qualname(f) -> str|None:
     if f is None: return None
     return f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', type(f).__name__)}"
+
+def _check_train_kw(kwargs:dict, fn, extra=()):
+    "Refuse the names in `kwargs` that neither `fn` nor `extra` takes, all of them in one message."
+    bad = set(kwargs) - set(inspect.signature(fn).parameters) - set(extra)
+    if bad: raise ConfigError(f"Unknown training argument(s) {', '.join(sorted(bad))} for {fn.__name__}")
 
 class ImageTask:
     "Image classification: build children for `data` and train them with `train_child`."
@@ -173,8 +178,7 @@ class ImageTask:
                  epochs:int=50, # epochs per child (paper: 50)
                  **kwargs): # the other arguments of `train_child`
         store_attr('data,epochs'); self.train_kw = kwargs
-        bad = set(kwargs) - set(inspect.signature(train_child).parameters)
-        if bad: raise ConfigError(f"Unknown training argument(s) {', '.join(sorted(bad))} for train_child")
+        _check_train_kw(kwargs, train_child)
     @property
     def n_in(self): return self.data.n_in
     @property
