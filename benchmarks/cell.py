@@ -15,7 +15,7 @@ from pathlib import Path
 warnings.filterwarnings('ignore', category=FutureWarning)
 import torch, torch.nn as nn, torch.nn.functional as F
 from nas_rl.spaces.cell import PAPER_CELL
-from nas_rl.build.cell import NASCell, build_lm, lm_params, hidden_for_params
+from nas_rl.models.cell import NASCell, build_lm, lm_params, hidden_for_params
 
 ROOT = Path(__file__).resolve().parents[1]
 

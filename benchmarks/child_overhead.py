@@ -10,7 +10,7 @@ warnings.filterwarnings('ignore', category=FutureWarning)
 import torch, torch.nn.functional as F
 from nas_rl.core import set_seed
 from nas_rl.spaces.cnn import CNNSpace, CNNArch, ConvLayer
-from nas_rl.build.cnn import build_cnn
+from nas_rl.models.cnn import build_cnn
 from nas_rl.child import train_child
 from nas_rl.data import digits_data, cifar10_data
 

@@ -127,7 +127,7 @@ def train_child(arch, # the architecture to build and train
                 reward_fn:Callable=reward_acc_cubed, # per-epoch validation accuracies -> reward
                 time_budget:float|None=None, # seconds of training before the child times out; None: no limit
                 device=None, # torch device; None: fastai's `default_device()`
-                build:Callable|None=None, # `build(arch, n_in, n_out) -> nn.Module`; None: `nas_rl.build.cnn.build_cnn`
+                build:Callable|None=None, # `build(arch, n_in, n_out) -> nn.Module`; None: `nas_rl.models.cnn.build_cnn`
                 flops_fn:Callable|None=None, # `flops_fn(arch, n_in, n_out, size) -> int`; None: `cnn_flops` with the default build
                 failure_reward:float=0., # the reward of a child that did not train (see the table)
                 seed:int|None=None, # seeds the child's initial weights and batch order
@@ -136,7 +136,7 @@ def train_child(arch, # the architecture to build and train
     if epochs < 1: raise ConfigError(f"A child needs at least one epoch, got epochs={epochs}")
     check_choice('schedule', sched, SCHEDS)
     if build is None:
-        from nas_rl.build.cnn import build_cnn as build, cnn_flops
+        from nas_rl.models.cnn import build_cnn as build, cnn_flops
         flops_fn = flops_fn or cnn_flops
     start, device = time.perf_counter(), default_device() if device is None else torch.device(device)
     if seed is not None: set_seed(seed)
@@ -186,7 +186,7 @@ class ImageTask:
     def build(self, arch) -> nn.Module:
         "The child network of `arch` for this task's data."
         build = self.train_kw.get('build')
-        if build is None: from nas_rl.build.cnn import build_cnn as build
+        if build is None: from nas_rl.models.cnn import build_cnn as build
         return build(arch, self.n_in, self.n_out)
     def evaluate(self, arch, **kw) -> ChildResult:
         "Train `arch` (`kw` overrides this task's training arguments) and return its `ChildResult`."
@@ -199,7 +199,7 @@ def config(self:ImageTask) -> dict:
     ps = inspect.signature(train_child).parameters
     kw = {k: p.default for k,p in ps.items() if k not in ('arch', 'data')} | {'epochs': self.epochs} | self.train_kw
     kw = {k: (_qualname(v) if callable(v) else str(v) if isinstance(v, torch.device) else v) for k,v in kw.items()}
-    if kw['build'] is None: kw['build'], kw['flops_fn'] = 'nas_rl.build.cnn.build_cnn', kw['flops_fn'] or 'nas_rl.build.cnn.cnn_flops'
+    if kw['build'] is None: kw['build'], kw['flops_fn'] = 'nas_rl.models.cnn.build_cnn', kw['flops_fn'] or 'nas_rl.models.cnn.cnn_flops'
     return {'task': 'image', 'data': getattr(self.data, 'name', None), **kw}
 
 # %% ../nbs/05_child.ipynb #129c9b5b
@@ -214,7 +214,7 @@ def retrain(arch, # the architecture to train
     "Train `arch` on the training split for `epochs` and return its validation and test accuracy."
     if getattr(data, 'test', None) is None: raise DataError(f"The {getattr(data, 'name', '')} data has no test set to report on")
     if epochs < 1: raise ConfigError(f"retrain needs at least one epoch, got epochs={epochs}")
-    if build is None: from nas_rl.build.cnn import build_cnn as build
+    if build is None: from nas_rl.models.cnn import build_cnn as build
     start, device = time.perf_counter(), default_device() if device is None else torch.device(device)
     if seed is not None: set_seed(seed)
     model = build(arch, data.n_in, data.n_out)

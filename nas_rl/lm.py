@@ -92,7 +92,7 @@ def train_lm_child(arch, # a `CellArch`, or 'lstm' for the baseline
     "Build the language model of `arch`, train it on `data` with a quiet fastai `Learner`, and return a `ChildResult`."
     if epochs < 1: raise ConfigError(f"A child needs at least one epoch, got epochs={epochs}")
     hidden = _hidden(hidden, n_params)
-    if build is None: from nas_rl.build.cell import build_lm as build
+    if build is None: from nas_rl.models.cell import build_lm as build
     start, device = time.perf_counter(), default_device() if device is None else torch.device(device)
     if seed is not None: set_seed(seed)
     rcb, ncb = LMRewardCallback(reward_fn, bpc=getattr(data, 'level', 'word') == 'char'), NaNGuardCallback()
@@ -116,7 +116,7 @@ def train_lm_child(arch, # a `CellArch`, or 'lstm' for the baseline
 # %% ../nbs/11a_lm_child.ipynb #4c1880e5
 def _model_args() -> set:
     "Names `build_lm` passes on to the model."
-    from nas_rl.build.cell import CellLM
+    from nas_rl.models.cell import CellLM
     return set(inspect.signature(CellLM).parameters) - {'arch', 'vocab_sz', 'hidden'}
 
 class LMTask:
@@ -136,7 +136,7 @@ class LMTask:
     def build(self, arch) -> nn.Module:
         "The language model of `arch` for this task's vocabulary."
         build = self.train_kw.get('build')
-        if build is None: from nas_rl.build.cell import build_lm as build
+        if build is None: from nas_rl.models.cell import build_lm as build
         return build(arch, self.vocab_sz, **self._model_kw())
     def evaluate(self, arch, **kw) -> ChildResult:
         "Train `arch` (`kw` overrides this task's training arguments) and return its `ChildResult`."
@@ -156,7 +156,7 @@ def config(self:LMTask) -> dict:
     kw = {k: p.default for k,p in ps.items() if k not in ('arch', 'data', 'model_kw')} | {'epochs': self.epochs} | self.train_kw
     kw['hidden'] = _hidden(kw['hidden'], kw['n_params'])
     kw = {k: (_fn_name(v) if callable(v) else str(v) if isinstance(v, torch.device) else v) for k,v in kw.items()}
-    if kw['build'] is None: kw['build'] = 'nas_rl.build.cell.build_lm'
+    if kw['build'] is None: kw['build'] = 'nas_rl.models.cell.build_lm'
     d = self.data
     return {'task': 'lm', 'data': getattr(d, 'name', None), 'level': getattr(d, 'level', None), 'vocab_sz': d.vocab_sz,
             'bptt': getattr(d, 'bptt', None), **kw}
@@ -179,7 +179,7 @@ def retrain_lm(arch, # a `CellArch`, or 'lstm'
     if getattr(data, 'test', None) is None: raise DataError(f"The {getattr(data, 'name', '')} data has no test set to report on")
     if epochs < 1: raise ConfigError(f"retrain_lm needs at least one epoch, got epochs={epochs}")
     hidden = _hidden(hidden, n_params)
-    if build is None: from nas_rl.build.cell import build_lm as build
+    if build is None: from nas_rl.models.cell import build_lm as build
     start, device = time.perf_counter(), default_device() if device is None else torch.device(device)
     if seed is not None: set_seed(seed)
     model = build(arch, data.vocab_sz, hidden=hidden, n_params=n_params, **model_kw)

@@ -37,7 +37,7 @@ class _Slow(nn.Module):
 
 def fault_build(arch, n_in, n_out):
     "A real CNN, except the first layer's filter height picks a way to fail."
-    from nas_rl.build.cnn import build_cnn
+    from nas_rl.models.cnn import build_cnn
     fh,fw = arch.layers[0].fh,arch.layers[0].fw
     net = build_cnn(arch, n_in, n_out)
     if fh == 1 and fw == 1: raise ValueError('a 1x1 first layer does not build here')       # invalid

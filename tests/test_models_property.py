@@ -4,7 +4,7 @@ import torch
 from hypothesis import given, settings, strategies as st, HealthCheck
 from nas_rl.core import arch_from_json, space_from_config, dumps
 from nas_rl.spaces.cnn import CNNSpace
-from nas_rl.build.cnn import build_cnn, cnn_shapes, cnn_flops, count_params, loose_ends
+from nas_rl.models.cnn import build_cnn, cnn_shapes, cnn_flops, count_params, loose_ends
 
 _opts = lambda vals, mx: st.lists(st.sampled_from(vals), min_size=1, max_size=mx, unique=True)
 
