@@ -82,7 +82,7 @@ def speed(data, hidden:int, batches:int, reps:int, vocab:int|None=None) -> dict:
 
 def quality(data, archs:dict, n_params:int, epochs:int, seed:int, device) -> list:
     "Validation perplexity of each LM at the same parameter budget after `epochs` epochs of `train_lm_child`."
-    from nas_rl.lm import train_lm_child
+    from nas_rl.tasks.lm import train_lm_child
     rows = []
     for name,arch in archs.items():
         r = train_lm_child(arch, data, epochs=epochs, n_params=n_params, seed=seed, device=device)

@@ -11,7 +11,7 @@ import torch, torch.nn.functional as F
 from nas_rl.core import set_seed
 from nas_rl.spaces.cnn import CNNSpace, CNNArch, ConvLayer
 from nas_rl.models.cnn import build_cnn
-from nas_rl.child import train_child
+from nas_rl.tasks import train_child
 from nas_rl.data import digits_data, cifar10_data
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ warnings.filterwarnings('ignore', category=FutureWarning)
 import torch
 from nas_rl.spaces.cnn import CNNSpace
 from nas_rl.data import digits_data
-from nas_rl.child import ImageTask
+from nas_rl.tasks import ImageTask
 from nas_rl.strategies import Reinforce
 from nas_rl.search import Search, child_seed
 from nas_rl.executors import SerialExecutor, PoolExecutor, evaluate_job, _cores

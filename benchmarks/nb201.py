@@ -25,7 +25,8 @@ p-values are two-sided, each strategy against random search at the same budget.
 import argparse, json, math, os, platform, statistics, time
 from pathlib import Path
 import torch
-from nas_rl.spaces.nb201 import NB201Space, NB201Task
+from nas_rl.spaces.nb201 import NB201Space
+from nas_rl.tasks.nb201 import NB201Task
 from nas_rl.strategies import get_strategy
 from nas_rl.search import Search, SearchCallback, CancelSearchException
 

@@ -204,11 +204,11 @@ def cmd_search(args) -> int:
 # %% ../nbs/14_cli.ipynb #95389dc9
 def build_search(cfg, space, data, store, device=None, quiet=False, cbs=None, log=False, executor=None):
     "A `Search` (with checkpoints and the depth schedule) from a run config."
-    from nas_rl.child import ImageTask
+    from nas_rl.tasks import ImageTask
     from nas_rl.strategies import get_strategy
     from nas_rl.search import Search, DepthSchedule, ProgressCallback, Checkpoint, LogCallback
     if cfg['space'] == 'nb201':
-        from nas_rl.spaces.nb201 import NB201Task
+        from nas_rl.tasks.nb201 import NB201Task
         task = NB201Task(cfg['table'], column=cfg['column'])
     elif cfg['space'] == 'cell': task = lm_task(cfg, data, device)
     else: task = ImageTask(data, epochs=cfg['epochs'], lr=cfg['child_lr'], time_budget=cfg['time_budget'], device=device)
@@ -228,7 +228,7 @@ def _lm_kw(cfg) -> dict:
 def lm_task(cfg, data, device=None):
     "The language-model task of a cell run: children sized by --hidden or --params, rewarded c/ppl^2."
     from functools import partial
-    from nas_rl.lm import LMTask, reward_ppl
+    from nas_rl.tasks.lm import LMTask, reward_ppl
     kw = _lm_kw(cfg)
     return LMTask(data, epochs=cfg['epochs'], reward_fn=partial(reward_ppl, c=cfg['reward_c']), time_budget=cfg['time_budget'],
                   device=device, **kw)
@@ -283,7 +283,7 @@ def cmd_plot(args) -> int:
 # %% ../nbs/14_cli.ipynb #4608528c
 def _retrain_lm(cfg, row, data, args, device) -> dict:
     "Retrain a searched cell's language model (same size as in the search) and print its test perplexity."
-    from nas_rl.lm import retrain_lm
+    from nas_rl.tasks.lm import retrain_lm
     kw = _lm_kw(cfg)
     res = retrain_lm(row['arch'], data, epochs=args.epochs, device=device, seed=cfg['seed'], show_bar=sys.stdout.isatty(), **kw)
     bpc = f", test bits per character {res['test_bpc']:.3f}" if 'test_bpc' in res else ''
@@ -292,12 +292,12 @@ def _retrain_lm(cfg, row, data, args, device) -> dict:
 
 def cmd_retrain(args) -> int:
     from nas_rl.store import RunStore
-    from nas_rl.child import retrain
+    from nas_rl.tasks import retrain
     with RunStore.open(args.run_dir, readonly=True) as st: cfg,top = st.config,st.top(args.rank)
     if len(top) < args.rank: raise StoreError(f"{args.run_dir} has only {len(top)} finished children; cannot retrain rank {args.rank}")
     row = top[args.rank-1]
     if cfg.get('space') == 'nb201': # a tabular benchmark: the fully trained cell's test accuracy is in the table
-        from nas_rl.spaces.nb201 import NB201Task
+        from nas_rl.tasks.nb201 import NB201Task
         acc = NB201Task(cfg['table'], column=cfg['column']).test_acc(row['arch'])
         print(f"test accuracy {acc/100:.4f} (NAS-Bench-201 table, c10_test_200, 200 epochs) of child {row['id']}: {row['arch']}")
         return 0

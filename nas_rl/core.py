@@ -8,6 +8,7 @@ import json, math, random, os, importlib
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, ClassVar, Sequence
 import warnings
+from fastcore.basics import patch
 # fastai 2.8.7 decorates a few functions with `torch.jit.script`, which torch 2.14 deprecates with a FutureWarning on import
 warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', category=FutureWarning)
 
@@ -155,7 +156,8 @@ class SearchSpace:
     def depth_of(self, arch:Arch) -> int|None: return None
 
 # %% ../nbs/00_core.ipynb #653f7bec
-def _kinds(self:SearchSpace, depth:int|None=None) -> dict:
+@patch
+def kinds(self:SearchSpace, depth:int|None=None) -> dict:
     "Map each categorical decision kind to its number of options (one controller head each)."
     res = {}
     for d in self.decisions(depth if depth is not None else self.default_depth):
@@ -164,16 +166,16 @@ def _kinds(self:SearchSpace, depth:int|None=None) -> dict:
                 raise ConfigError(f"Decisions of kind {d.kind!r} must all have the same number of options")
     return res
 
-def _size(self:SearchSpace, depth:int|None=None) -> int:
+@patch
+def size(self:SearchSpace, depth:int|None=None) -> int:
     "Number of distinct token sequences (architectures) at `depth`."
     return math.prod(len(d.options) if isinstance(d, Categorical) else 2**d.layer for d in self.decisions(depth))
 
-def _random_tokens(self:SearchSpace, rng:random.Random, depth:int|None=None) -> list:
+@patch
+def random_tokens(self:SearchSpace, rng:random.Random, depth:int|None=None) -> list:
     "Uniformly random valid tokens drawn with `rng` (a `random.Random`)."
     return [rng.randrange(len(d.options)) if isinstance(d, Categorical) else rng.randrange(2)
             for d in self.decisions(depth) for _ in range(d.n_tokens)]
-
-SearchSpace.kinds, SearchSpace.size, SearchSpace.random_tokens = _kinds, _size, _random_tokens
 
 # %% ../nbs/00_core.ipynb #6a2a4472
 def space_from_config(cfg:dict) -> SearchSpace:

@@ -7,35 +7,31 @@ from __future__ import annotations
 import math, os, pickle, time
 from concurrent.futures import FIRST_COMPLETED, wait as _wait_futures
 from concurrent.futures.process import BrokenProcessPool
+from fastcore.basics import patch
 from .core import *
+from .tasks import Task, failure_reason, is_oom
 
 # %% auto #0
 __all__ = ['executors', 'evaluate_job', 'Executor', 'SerialExecutor', 'PoolExecutor', 'RayExecutor', 'get_executor']
 
 # %% ../nbs/09_executors.ipynb #414451aa
-def _reason(e:BaseException) -> str:
-    msg = ' '.join(str(e).split())
-    return f"{type(e).__name__}: {msg}"[:500] if msg else type(e).__name__
+def _failed(task, arch, status:str, reason:str, **kw) -> ChildResult:
+    "A `ChildResult` with `task`'s declared failure reward."
+    return ChildResult(arch, float(task.failure_reward), status, reason, **kw)
 
-def _is_oom(e:BaseException) -> bool:
-    return isinstance(e, MemoryError) or type(e).__name__ == 'OutOfMemoryError' or (
-        isinstance(e, RuntimeError) and ("out of memory" in str(e) or "can't allocate memory" in str(e)))
-
-def evaluate_job(task, # anything with `evaluate(arch, seed=...) -> ChildResult`
+def evaluate_job(task:Task, # a `nas_rl.tasks.Task` (anything with `evaluate(arch, seed=...)` and `failure_reward`)
                  arch, # the architecture to evaluate
                  seed:int|None=None, # the child's training seed
                 ) -> ChildResult:
     "`task.evaluate(arch, seed=seed)`, with every failure turned into a `ChildResult` with a status and a reason."
-    fail = float(getattr(task, 'failure_reward', 0.))
     t0 = time.perf_counter()
     try: res = task.evaluate(arch, seed=seed)
-    except NASError as e: return ChildResult(arch, fail, 'invalid', _reason(e), wall=time.perf_counter()-t0)
-    except Exception as e:
-        return ChildResult(arch, fail, 'oom' if _is_oom(e) else 'failed', _reason(e), wall=time.perf_counter()-t0)
+    except NASError as e: return _failed(task, arch, 'invalid', failure_reason(e), wall=time.perf_counter()-t0)
+    except Exception as e: return _failed(task, arch, 'oom' if is_oom(e) else 'failed', failure_reason(e), wall=time.perf_counter()-t0)
     if not isinstance(res, ChildResult):
-        return ChildResult(arch, fail, 'failed', f"the task returned {type(res).__name__}, not a ChildResult", wall=time.perf_counter()-t0)
+        return _failed(task, arch, 'failed', f"the task returned {type(res).__name__}, not a ChildResult", wall=time.perf_counter()-t0)
     if res.status == 'ok' and not math.isfinite(res.reward):
-        res = ChildResult(arch, fail, 'nan', f"the reward is {res.reward}", res.metrics, res.params, res.flops, res.wall)
+        res = _failed(task, arch, 'nan', f"the reward is {res.reward}", metrics=res.metrics, params=res.params, flops=res.flops, wall=res.wall)
     return res
 
 # %% ../nbs/09_executors.ipynb #6a6ec02e
@@ -46,6 +42,8 @@ class Executor:
     def __init__(self): self.task,self._pending,self._next_id = None,{},0
     def start(self, task):
         "Send `task` to the workers (only when it is not the one they already hold)."
+        if not (hasattr(task, 'evaluate') and hasattr(task, 'failure_reward')):
+            raise ConfigError(f"{type(task).__name__} is not a task: subclass nas_rl.tasks.Task (evaluate and failure_reward)")
         if task is not self.task: self._start(task); self.task = task
         return self
     def _start(self, task): pass
@@ -169,7 +167,8 @@ class PoolExecutor(Executor):
         self._futs[i] = self.pool.submit(m._pool_eval, i, cloudpickle.dumps((arch, seed)))
 
 # %% ../nbs/09_executors.ipynb #d50f9313
-def _pool_next_done(self:PoolExecutor):
+@patch
+def _next_done(self:PoolExecutor):
     while True:
         if self._failed: i = min(self._failed); return i, self._failed.pop(i)
         done,_ = _wait_futures(list(self._futs.values()), return_when=FIRST_COMPLETED)
@@ -177,10 +176,11 @@ def _pool_next_done(self:PoolExecutor):
         f = self._futs.pop(i)
         try: return i, f.result()
         except BrokenProcessPool: self._restart_after_crash([i])
-        except Exception as e: return i, ChildResult(None, float(getattr(self.task, 'failure_reward', 0.)), 'failed', _reason(e))
+        except Exception as e: return i, _failed(self.task, None, 'failed', failure_reason(e))
 
 def _tries(n): return f"{n} attempt{'s'*(n>1)}"
 
+@patch
 def _restart_after_crash(self:PoolExecutor, lost:list):
     "A worker died: restart the pool, resubmit the children it lost; those that were running use up a try."
     lost += [j for j,f in self._futs.items() if not f.done() or isinstance(f.exception(), BrokenProcessPool)]
@@ -190,24 +190,23 @@ def _restart_after_crash(self:PoolExecutor, lost:list):
     for j in sorted(lost):
         self._tries[j] += j in running
         if self._tries[j] <= self.max_retries: self._submit(j, *self._pending[j])
-        else: self._failed[j] = ChildResult(None, float(getattr(task, 'failure_reward', 0.)), 'failed',
-                                            f"its worker process died ({_tries(self._tries[j])})")
+        else: self._failed[j] = _failed(task, None, 'failed', f"its worker process died ({_tries(self._tries[j])})")
 
+@patch
 def _shutdown(self:PoolExecutor):
     if getattr(self, 'pool', None) is not None: self.pool.shutdown(wait=True, cancel_futures=True); self.pool = None
 
-def _pool_close(self:PoolExecutor):
+@patch
+def close(self:PoolExecutor):
     self._shutdown(); self._futs,self._pending,self._failed = {},{},{}; Executor.close(self)
 
-def _pool_cancel(self:PoolExecutor):
+@patch
+def cancel(self:PoolExecutor):
     "Drop the queued children; a pool still training some is replaced (its workers finish their child and exit)."
     for f in self._futs.values(): f.cancel()
     if any(not f.done() for f in self._futs.values()):
         self.pool.shutdown(wait=False, cancel_futures=True); self.pool,self.task = None,None
     self._futs,self._pending,self._failed = {},{},{}
-
-PoolExecutor._next_done,PoolExecutor._restart_after_crash = _pool_next_done,_restart_after_crash
-PoolExecutor._shutdown,PoolExecutor.close,PoolExecutor.cancel = _shutdown,_pool_close,_pool_cancel
 
 # %% ../nbs/09_executors.ipynb #377c09c8
 _ray_tasks = {}
@@ -265,7 +264,8 @@ class RayExecutor(Executor):
         self._refs[i] = self._remote.remote([self._task_ref], arch, seed, 0 if self.gpus else max(1, int(self.cpus)))
 
 # %% ../nbs/09_executors.ipynb #4231b8ce
-def _ray_next_done(self:RayExecutor):
+@patch
+def _next_done(self:RayExecutor):
     import ray
     by_ref = {r:i for i,r in self._refs.items()}
     done,_ = ray.wait(list(self._refs.values()), num_returns=1)
@@ -273,20 +273,20 @@ def _ray_next_done(self:RayExecutor):
     ref = self._refs.pop(i)
     try: return i, ray.get(ref)
     except Exception as e:
-        return i, ChildResult(None, float(getattr(self.task, 'failure_reward', 0.)), 'failed', _reason(e))
+        return i, _failed(self.task, None, 'failed', failure_reason(e))
 
-def _ray_cancel(self:RayExecutor):
+@patch
+def cancel(self:RayExecutor):
     import ray
     for r in self._refs.values(): ray.cancel(r, force=True)
     self._refs,self._pending = {},{}
 
-def _ray_close(self:RayExecutor):
+@patch
+def close(self:RayExecutor):
     import ray
     self.cancel(); self._task_ref = None
     if self._owns and ray.is_initialized(): ray.shutdown()
     Executor.close(self)
-
-RayExecutor._next_done,RayExecutor.close,RayExecutor.cancel = _ray_next_done,_ray_close,_ray_cancel
 
 # %% ../nbs/09_executors.ipynb #792fd852
 executors = {'serial': SerialExecutor, 'pool': PoolExecutor, 'ray': RayExecutor}
@@ -297,10 +297,7 @@ def get_executor(name:str='serial', # 'serial', 'pool' or 'ray'
                  **kwargs) -> Executor:
     "The executor called `name`."
     check_choice('executor', name, list(executors))
-    if name == 'serial':
-        if address: raise ConfigError("--ray-address needs --executor ray")
-        return SerialExecutor()
-    if name == 'pool':
-        if address: raise ConfigError("--ray-address needs --executor ray")
-        return PoolExecutor(workers or 2, **kwargs)
+    if address and name != 'ray': raise ConfigError(f"A cluster address is for the ray executor, not {name}")
+    if name == 'serial': return SerialExecutor()
+    if name == 'pool': return PoolExecutor(workers or 2, **kwargs)
     return RayExecutor(address=address, workers=workers, **kwargs)

@@ -5,30 +5,27 @@
 # %% ../nbs/07_search.ipynb #b753479e
 from __future__ import annotations
 import time, math, random
-from fastcore.basics import GetAttr, store_attr, listify
+from fastcore.basics import GetAttr, store_attr, listify, patch
 from fastprogress.fastprogress import progress_bar
 from .core import *
 from .strategies import Strategy, Proposal
 from .executors import Executor, SerialExecutor
 
 # %% auto #0
-__all__ = ['FunctionTask', 'CancelSearchException', 'SearchCallback', 'Search', 'child_seed', 'SearchRecorder', 'DepthSchedule',
-           'ProgressCallback', 'LogCallback', 'Checkpoint']
+__all__ = ['CancelSearchException', 'SearchCallback', 'Search', 'child_seed', 'SearchRecorder', 'DepthSchedule',
+           'ProgressCallback', 'LogCallback', 'RunStoreCallback', 'Checkpoint']
 
 # %% ../nbs/07_search.ipynb #ad56e61b
-class FunctionTask:
-    "A task whose reward is `fn(arch)`: for synthetic rewards and tests."
-    def __init__(self, fn, failure_reward:float=0.): store_attr()
-    def evaluate(self, arch, seed:int|None=None) -> ChildResult:
-        t0 = time.perf_counter()
-        return ChildResult(arch, float(self.fn(arch)), wall=time.perf_counter()-t0)
-    def config(self): return {'task': 'function', 'fn': getattr(self.fn, '__name__', str(self.fn))}
+def _snake(name):
+    import re
+    s = re.sub(r'(?<!^)(?=[A-Z])', '_', name.replace('Callback', '')).lower()
+    return s or 'cb'
 
 # %% ../nbs/07_search.ipynb #e1aecee2
 class CancelSearchException(Exception):
     "Raise in a callback to stop the search cleanly (after_search still runs)."
 
-_events = 'before_search before_step after_sample after_child after_step after_search'.split()
+_events = 'before_search before_step after_sample after_result after_child after_step after_search'.split()
 
 class SearchCallback(GetAttr):
     "Base class of search-level callbacks; unknown attributes are read from the search."
@@ -57,9 +54,10 @@ class Search:
         self.executor = executor if executor is not None else SerialExecutor()
         self.depth = depth if depth is not None else space.default_depth
         self.step,self.n_done,self.n_sub,self.history,self.inflight,self._restored = 0,0,0,[],{},[]
+        self.known = {} # (step, idx) -> (ChildResult, tokens, depth) of children an earlier run finished
         self.timings = {'ask': 0., 'tell': 0., 'children': 0., 'total': 0.}
         self.cbs = []
-        self.add_cbs([SearchRecorder()] + listify(cbs))
+        self.add_cbs([SearchRecorder()] + ([RunStoreCallback()] if store is not None else []) + listify(cbs))
 
     def add_cbs(self, cbs):
         for cb in listify(cbs):
@@ -70,26 +68,26 @@ class Search:
     def __call__(self, event):
         for cb in self.cbs: cb(event)
 
-def _snake(name):
-    import re
-    s = re.sub(r'(?<!^)(?=[A-Z])', '_', name.replace('Callback', '')).lower()
-    return s or 'cb'
-
 # %% ../nbs/07_search.ipynb #3bfee201
 def child_seed(seed:int, step:int, idx:int) -> int:
     "The training seed of child `idx` of controller step `step`."
     return (seed*1_000_003 + step*1009 + idx) % 2**31
 
-def _store_child(self:Search, step:int, idx:int, p:Proposal, res:ChildResult):
-    if self.store is not None and self.store.get_child(step, idx) is None:
-        self.store.add_child(step, idx, res, tokens=p.tokens, depth=p.depth)
+@patch
+def _arrived(self:Search, step:int, idx:int, p:Proposal, res:ChildResult):
+    "A child's result came in (in any order): `after_result`."
+    self.arrived = (step, idx, p, res)
+    self('after_result')
 
+@patch
 def _child_done(self:Search, p:Proposal, res:ChildResult, idx:int):
     self.idx,self.proposal,self.result = idx,p,res
     self.results.append(res); self.history.append((p, res))
     self.n_done += 1
     self('after_child')
 
+# %% ../nbs/07_search.ipynb #97b4b83b
+@patch
 def _one_step(self:Search):
     self('before_step')
     m = min(self.per_step, self.n_children - self.n_done)
@@ -98,56 +96,59 @@ def _one_step(self:Search):
     self.timings['ask'] += time.perf_counter()-t0
     self('after_sample')
     t0 = time.perf_counter()
-    got = [self.store.get_child(self.step, i) if self.store is not None else None for i in range(m)]
+    got = [self.known.get((self.step, i), (None,))[0] for i in range(m)]
     todo = [i for i,r in enumerate(got) if r is None]
     def drain(): # `after_child` fires in index order, as soon as every earlier child is in
         while len(self.results) < m and got[len(self.results)] is not None:
             j = len(self.results); self._child_done(self.proposals[j], got[j], j)
     def on_result(k, res):
         i = todo[k]; got[i] = res
-        self._store_child(self.step, i, self.proposals[i], res)
+        self._arrived(self.step, i, self.proposals[i], res)
         drain()
-    drain() # children stored before an interruption
+    drain() # children an earlier run finished
     jobs = [(self.proposals[i].arch, child_seed(self.seed, self.step, i)) for i in todo]
     if jobs: self.executor.run(self.task, jobs, on_result)
     self.timings['children'] += time.perf_counter()-t0
     self._tell(self.proposals, self.results)
 
+@patch
 def _tell(self:Search, proposals, results, **extra):
     t0 = time.perf_counter()
     self.stats = {**self.strategy.tell(proposals, results), 'depth': self.depth, **extra}
     self.timings['tell'] += time.perf_counter()-t0
-    if self.store is not None and self.store.last_step < self.step: self.store.add_step(self.step, self.stats)
     self.step += 1
     self('after_step')
 
-Search._store_child,Search._child_done,Search._one_step,Search._tell = _store_child,_child_done,_one_step,_tell
-
 # %% ../nbs/07_search.ipynb #d5ab4550
+@patch
 def _key(self:Search, k:int) -> tuple: return divmod(k, self.per_step)
 
-def _submit_next(self:Search):
-    "Ask for one architecture and start it (or take its result from the store, when resuming)."
-    k = self.n_sub; self.n_sub += 1
+@patch
+def _start_or_take(self:Search, k:int, p:Proposal):
+    "Start child `k` of proposal `p`, or take its result from `known` when an earlier run finished it."
     step,idx = self._key(k)
+    if (step, idx) in self.known:
+        old,toks,depth = self.known[step, idx]
+        self._ready.append((k, Proposal(old.arch, toks or p.tokens, depth, p.log_prob, p.version), old))
+    else: self.inflight[self.executor.submit(p.arch, child_seed(self.seed, step, idx))] = (k, p)
+
+@patch
+def _submit_next(self:Search):
+    "Ask for one architecture and start it (or take its result from `known`, when resuming)."
+    k = self.n_sub; self.n_sub += 1
     t0 = time.perf_counter()
     p, = self.strategy.ask(1, self.depth)
     self.timings['ask'] += time.perf_counter()-t0
     self.proposals = [p]; self('after_sample')
     self.proposals = self._batch
-    old = self.store.get_child(step, idx) if self.store is not None else None
-    if old is not None: # finished after the last checkpoint, before an interruption
-        c = next(c for c in self.store.children() if (c['step'], c['idx']) == (step, idx))
-        self._ready.append((k, Proposal(old.arch, c['tokens'] or p.tokens, c['depth'], None, self.strategy.version), old))
-    else: self.inflight[self.executor.submit(p.arch, child_seed(self.seed, step, idx))] = (k, p)
+    self._start_or_take(k, p)
 
+# %% ../nbs/07_search.ipynb #f49ee013
+@patch
 def _run_async(self:Search):
     self.executor.start(self.task)
     self._ready,self._batch,self.results = [],[],[]
-    for k,p in sorted(self._restored, key=lambda t: t[0]): # children running at the last checkpoint
-        step,idx = self._key(k); old = self.store.get_child(step, idx)
-        if old is not None: self._ready.append((k, p, old))
-        else: self.inflight[self.executor.submit(p.arch, child_seed(self.seed, step, idx))] = (k, p)
+    for k,p in sorted(self._restored, key=lambda t: t[0]): self._start_or_take(k, p) # running at the last checkpoint
     self._restored = []
     self('before_step')
     while self.n_done < self.n_children:
@@ -157,7 +158,7 @@ def _run_async(self:Search):
             t0 = time.perf_counter()
             i,res = self.executor.next_done(); k,p = self.inflight.pop(i)
             self.timings['children'] += time.perf_counter()-t0
-            self._store_child(*self._key(k), p, res)
+            self._arrived(*self._key(k), p, res)
         self._batch.append(p); self.proposals = self._batch; self._child_done(p, res, self._key(k)[1])
         if len(self.results) == self.per_step or self.n_done == self.n_children:
             stale = [self.strategy.version - q.version for q in self._batch]
@@ -165,26 +166,40 @@ def _run_async(self:Search):
             self._batch,self.results = [],[]
             if self.n_done < self.n_children: self('before_step')
 
-Search._key,Search._submit_next,Search._run_async = _key,_submit_next,_run_async
-
-def _pending(self:Search) -> list:
-    "Children submitted but not yet told to the strategy, as `(k, tokens, depth, log_prob, version)`: for checkpoints."
+# %% ../nbs/07_search.ipynb #c8182130
+@patch
+def pending(self:Search) -> list:
+    "Children submitted but not yet told to the strategy, as `(k, tokens, depth, log_prob, version)`."
     ps = list(self.inflight.values()) + [(k,p) for k,p,_ in getattr(self, '_ready', [])]
     return [(k, [int(t) for t in p.tokens], p.depth, p.log_prob, p.version) for k,p in sorted(ps, key=lambda t: t[0])]
 
-def _restore_pending(self:Search, pending:list):
-    self._restored = [(k, Proposal(self.space.decode(t, d), t, d, lp, v)) for k,t,d,lp,v in pending]
+@patch
+def state_dict(self:Search) -> dict:
+    "What a resumed search needs: strategy, counters, depth, pending children and random states."
+    from nas_rl.store import rng_state
+    return {'strategy': self.strategy.state_dict(), 'step': self.step, 'n_done': self.n_done, 'depth': self.depth,
+            'rng': rng_state(), 'n_sub': self.n_sub, 'pending': self.pending()}
 
-def _told(self:Search, c:dict) -> bool:
-    "Whether stored child `c` was told to the strategy before this search (re)started."
-    if not self.async_: return c['step'] < self.step
-    k = c['step']*self.per_step + c['idx']
+@patch
+def load_state_dict(self:Search, st:dict):
+    "Continue from `state_dict()` output."
+    from nas_rl.store import set_rng_state
+    self.strategy.load_state_dict(st['strategy'])
+    self.step,self.n_done,self.depth = st['step'],st['n_done'],st['depth']
+    self.n_sub = st.get('n_sub', st['n_done'])
+    self._restored = [(k, Proposal(self.space.decode(t, d), t, d, lp, v)) for k,t,d,lp,v in st.get('pending', [])]
+    set_rng_state(st['rng'])
+
+@patch
+def told(self:Search, step:int, idx:int) -> bool:
+    "Whether stored child (`step`, `idx`) was told to the strategy before this search (re)started."
+    if not self.async_: return step < self.step
+    k = step*self.per_step + idx
     return k < self.n_sub and k not in {k for k,_ in self._restored}
 
-Search._pending,Search._restore_pending,Search._told = _pending,_restore_pending,_told
-
 # %% ../nbs/07_search.ipynb #2de08f4f
-def _run(self:Search):
+@patch
+def run(self:Search):
     "Run the search until `n_children` children are done or a callback cancels it."
     t0 = time.perf_counter()
     try:
@@ -198,7 +213,6 @@ def _run(self:Search):
         self.timings['total'] += time.perf_counter()-t0
         self('after_search')
     return self
-Search.run = _run
 
 # %% ../nbs/07_search.ipynb #defd0cd8
 class SearchRecorder(SearchCallback):
@@ -207,9 +221,8 @@ class SearchRecorder(SearchCallback):
     def before_search(self):
         if hasattr(self, 'rewards'): return
         self.rewards,self.statuses = [],[]
-        if self.store is not None: # a resumed search: children of finished steps come from the store
-            for c in self.store.children():
-                if self.search._told(c): self.rewards.append(c['reward']); self.statuses.append(c['status'])
+        for (step,idx),(r,_,_) in sorted(self.known.items()): # a resumed search: children told before it stopped
+            if self.search.told(step, idx): self.rewards.append(r.reward); self.statuses.append(r.status)
     def after_child(self): self.rewards.append(self.result.reward); self.statuses.append(self.result.status)
     @property
     def best(self): return max(self.rewards, default=float('nan'))
@@ -257,23 +270,26 @@ class LogCallback(SearchCallback):
         print(line, file=self.file, flush=True)
 
 # %% ../nbs/07_search.ipynb #145f4374
+class RunStoreCallback(SearchCallback):
+    "Write each child when its result arrives and each step's statistics to the run store; read what is stored on start."
+    order = -40 # before `Checkpoint`: a step is stored before the checkpoint that follows it
+    def before_search(self): self.search.known = self.store.known_children()
+    def after_result(self):
+        step,idx,p,res = self.arrived
+        if (step, idx) not in self.known: self.store.add_child(step, idx, res, tokens=p.tokens, depth=p.depth)
+    def after_step(self):
+        if self.store.last_step < self.step-1: self.store.add_step(self.step-1, self.stats)
+
 class Checkpoint(SearchCallback):
     "Save the search state to the run store after every `every` steps; restore it before the search starts."
     order = -30
     def __init__(self, every:int=1): self.every = every
     def before_search(self):
         if self.store is None: raise ConfigError("Checkpoint needs a Search with a store")
-        from nas_rl.store import set_rng_state
         st = self.store.load_checkpoint()
         if st is None: return
-        self.strategy.load_state_dict(st['strategy'])
-        self.search.step,self.search.n_done,self.search.depth = st['step'],st['n_done'],st['depth']
-        self.search.n_sub = st.get('n_sub', st['n_done'])
-        self.search._restore_pending(st.get('pending', []))
-        set_rng_state(st['rng'])
+        self.search.load_state_dict(st)
         self.resumed_from = st['step']
     def after_step(self):
         if self.step % self.every: return
-        from nas_rl.store import rng_state
-        self.store.save_checkpoint({'strategy': self.strategy.state_dict(), 'step': self.step, 'n_done': self.n_done,
-                                    'depth': self.depth, 'rng': rng_state(), 'n_sub': self.n_sub, 'pending': self._pending()})
+        self.store.save_checkpoint(self.search.state_dict())

@@ -8,6 +8,7 @@ import json, os, random, sqlite3, tempfile, time, fcntl
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from fastcore.basics import patch
 from .core import *
 from .core import _plain
 
@@ -84,6 +85,7 @@ def _connect(path:Path, readonly:bool) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     return conn
 
+@patch
 @contextmanager
 def _tx(self:RunStore):
     "One write transaction: `BEGIN IMMEDIATE`, then `COMMIT`, or `ROLLBACK` on any error."
@@ -94,13 +96,13 @@ def _tx(self:RunStore):
     except BaseException:
         self.conn.execute('ROLLBACK'); raise
     self.conn.execute('COMMIT')
-RunStore._tx = _tx
 
 # %% ../nbs/08_store.ipynb #c0bb2e34
-def _create(cls, run_dir, # folder of the run; made if missing
-            config:dict, # the run's configuration (JSON-able)
-            space, # the search space's `config()` dict (or the space itself)
-           ) -> RunStore:
+@patch(cls_method=True)
+def create(cls:RunStore, run_dir, # folder of the run; made if missing
+           config:dict, # the run's configuration (JSON-able)
+           space, # the search space's `config()` dict (or the space itself)
+          ) -> RunStore:
     "Start a new run in `run_dir`; `StoreError` if it already holds one (which is left untouched)."
     run_dir = Path(run_dir); db = run_dir/cls.db_name
     def refuse(): return StoreError(f"{run_dir} already holds a run; use --resume to continue it or choose another --run-dir")
@@ -129,7 +131,6 @@ def _create(cls, run_dir, # folder of the run; made if missing
         conn.execute('PRAGMA journal_mode=WAL'); conn.execute('PRAGMA synchronous=FULL')
         return cls(run_dir, conn, lock=lock)
     except BaseException: tmp.unlink(missing_ok=True); lock.release(); raise
-RunStore.create = classmethod(_create)
 
 # %% ../nbs/08_store.ipynb #25d64a75
 def _check(conn:sqlite3.Connection, db:Path):
@@ -145,9 +146,10 @@ def _check(conn:sqlite3.Connection, db:Path):
     if v > SCHEMA_VERSION:
         raise StoreError(f"{db} has store schema version {v}; this nas_rl reads up to {SCHEMA_VERSION}: upgrade nas_rl")
 
-def _open(cls, run_dir, # folder of an existing run
-          readonly:bool=False, # read only, without the writer lock
-         ) -> RunStore:
+@patch(cls_method=True)
+def open(cls:RunStore, run_dir, # folder of an existing run
+         readonly:bool=False, # read only, without the writer lock
+        ) -> RunStore:
     "Open the run in `run_dir`; `StoreError` if it is missing, unreadable, newer than this library, or locked."
     run_dir = Path(run_dir); db = run_dir/cls.db_name
     if not run_dir.is_dir(): raise StoreError(f"run directory {run_dir} does not exist")
@@ -165,32 +167,44 @@ def _open(cls, run_dir, # folder of an existing run
         if conn is not None: conn.close()
         if lock is not None: lock.release()
         raise
-RunStore.open = classmethod(_open)
 
 # %% ../nbs/08_store.ipynb #e3cd633a
-def _set_meta(self:RunStore, key:str, value):
+@patch
+def set_meta(self:RunStore, key:str, value):
     "Store `value` (JSON-able) under `key` in `meta`."
     with self._tx() as c: c.execute('INSERT OR REPLACE INTO meta VALUES (?,?)', (key, _jdumps(value)))
 
-def _get_meta(self:RunStore, key:str, default=None):
+@patch
+def get_meta(self:RunStore, key:str, default=None):
     "The JSON value stored under `key` in `meta`, or `default`."
     row = self.conn.execute('SELECT value FROM meta WHERE key=?', (key,)).fetchone()
     return default if row is None else json.loads(row[0])
 
-RunStore.set_meta, RunStore.get_meta = _set_meta, _get_meta
-RunStore.config = property(lambda self: self.get_meta('config'), doc="The run's configuration dict.")
-RunStore.space = property(lambda self: self.get_meta('space'), doc="The search space's `config()` dict.")
-RunStore.version = property(lambda self: self.get_meta('version'), doc="The store schema version of this file.")
+@patch(as_prop=True)
+def config(self:RunStore) -> dict:
+    "The run's configuration dict."
+    return self.get_meta('config')
+
+@patch(as_prop=True)
+def space(self:RunStore) -> dict:
+    "The search space's `config()` dict."
+    return self.get_meta('space')
+
+@patch(as_prop=True)
+def version(self:RunStore) -> int:
+    "The store schema version of this file."
+    return self.get_meta('version')
 
 # %% ../nbs/08_store.ipynb #795d3f92
 _COLS = 'id step idx arch tokens depth reward status reason metrics params flops wall created'.split()
 
-def _add_child(self:RunStore, step:int, # controller step
-               idx:int, # index of the child within the step's batch
-               result:ChildResult, # what training it produced
-               tokens:list|None=None, # the controller's tokens for it
-               depth:int|None=None, # the depth it was sampled at
-              ) -> int:
+@patch
+def add_child(self:RunStore, step:int, # controller step
+              idx:int, # index of the child within the step's batch
+              result:ChildResult, # what training it produced
+              tokens:list|None=None, # the controller's tokens for it
+              depth:int|None=None, # the depth it was sampled at
+             ) -> int:
     "Store one child in one transaction and return its row id; `StoreError` if `(step, idx)` is already stored."
     r = result
     row = (int(step), int(idx), None if r.arch is None else _jdumps(r.arch.to_dict()),
@@ -201,7 +215,6 @@ def _add_child(self:RunStore, step:int, # controller step
             return c.execute(f"INSERT INTO children ({', '.join(_COLS[1:])}) VALUES ({', '.join('?'*13)})", row).lastrowid
     except sqlite3.IntegrityError:
         raise StoreError(f"child (step {step}, idx {idx}) is already stored in {self.run_dir}") from None
-RunStore.add_child = _add_child
 
 # %% ../nbs/08_store.ipynb #dadd7200
 def _row(r:sqlite3.Row, strict:bool=False) -> dict:
@@ -220,33 +233,46 @@ def _result(d:dict) -> ChildResult:
     return ChildResult(d['arch'], d['reward'], d['status'], d['reason'] or '', d['metrics'], d['params'], d['flops'], d['wall'] or 0.)
 
 # %% ../nbs/08_store.ipynb #844aae30
-def _get_child(self:RunStore, step:int, idx:int) -> ChildResult|None:
+@patch
+def get_child(self:RunStore, step:int, idx:int) -> ChildResult|None:
     "The stored result of child `idx` of `step`, or None."
     r = self.conn.execute('SELECT * FROM children WHERE step=? AND idx=?', (step, idx)).fetchone()
     return None if r is None else _result(_row(r, strict=True))
 
-def _children(self:RunStore, status:str|None=None) -> list:
+@patch
+def children(self:RunStore, status:str|None=None) -> list:
     "Every stored child as a dict (JSON decoded, `arch` an `Arch`), by step and idx; only `status` ones if given."
     q,args = 'SELECT * FROM children', ()
     if status is not None: q,args = q + ' WHERE status=?', (check_choice('status', status, STATUSES),)
     return [_row(r) for r in self.conn.execute(q + ' ORDER BY step, idx', args)]
 
-def _results(self:RunStore) -> list:
+@patch
+def results(self:RunStore) -> list:
     "Every stored child as a `ChildResult`, by step and idx."
     return [_result(_row(r, strict=True)) for r in self.conn.execute('SELECT * FROM children ORDER BY step, idx')]
 
-def _top(self:RunStore, k:int=5) -> list:
+@patch
+def top(self:RunStore, k:int=5) -> list:
     "The `k` best children with status 'ok', highest reward first."
     q = "SELECT * FROM children WHERE status='ok' ORDER BY reward DESC, id LIMIT ?"
     return [_row(r) for r in self.conn.execute(q, (k,))]
 
-RunStore.get_child, RunStore.children, RunStore.results, RunStore.top = _get_child, _children, _results, _top
-RunStore.n_children = property(lambda self: self.conn.execute('SELECT COUNT(*) FROM children').fetchone()[0],
-                               doc='Number of stored children.')
+@patch(as_prop=True)
+def n_children(self:RunStore) -> int:
+    "Number of stored children."
+    return self.conn.execute('SELECT COUNT(*) FROM children').fetchone()[0]
+
+# %% ../nbs/08_store.ipynb #d8aa58fd
+@patch
+def known_children(self:RunStore) -> dict:
+    "Every stored child as `{(step, idx): (ChildResult, tokens, depth)}`, in one query: what a resumed search already has."
+    rows = (_row(r, strict=True) for r in self.conn.execute('SELECT * FROM children ORDER BY step, idx'))
+    return {(d['step'], d['idx']): (_result(d), d['tokens'], d['depth']) for d in rows}
 
 # %% ../nbs/08_store.ipynb #2b3187c7
-def _add_step(self:RunStore, step:int, # controller step
-              stats:dict): # its statistics: mean reward, baseline, loss, entropy, ...
+@patch
+def add_step(self:RunStore, step:int, # controller step
+             stats:dict): # its statistics: mean reward, baseline, loss, entropy, ...
     "Store one controller step's statistics (with the number of children stored for it) in one transaction."
     try:
         with self._tx() as c:
@@ -254,19 +280,21 @@ def _add_step(self:RunStore, step:int, # controller step
             c.execute('INSERT INTO steps VALUES (?,?,?,?)', (int(step), n, _jdumps(stats), time.time()))
     except sqlite3.IntegrityError: raise StoreError(f"step {step} is already stored in {self.run_dir}") from None
 
-def _steps(self:RunStore) -> list:
+@patch
+def steps(self:RunStore) -> list:
     "Every stored step as a dict (`step`, `n_children`, `stats`, `created`), in order."
     return [{**dict(r), 'stats': json.loads(r['stats'])} for r in self.conn.execute('SELECT * FROM steps ORDER BY step')]
 
-RunStore.add_step, RunStore.steps = _add_step, _steps
-RunStore.last_step = property(lambda self: self.conn.execute('SELECT COALESCE(MAX(step), -1) FROM steps').fetchone()[0],
-                              doc='The last stored controller step, or -1.')
+@patch(as_prop=True)
+def last_step(self:RunStore) -> int:
+    "The last stored controller step, or -1."
+    return self.conn.execute('SELECT COALESCE(MAX(step), -1) FROM steps').fetchone()[0]
 
 # %% ../nbs/08_store.ipynb #8d743f0a
-def _repr(self:RunStore):
+@patch
+def __repr__(self:RunStore):
     if self.conn is None: return f"RunStore({str(self.run_dir)!r}, closed)"
     return f"RunStore({str(self.run_dir)!r}, {self.n_children} children, last step {self.last_step}{', read-only' if self.readonly else ''})"
-RunStore.__repr__ = _repr
 
 # %% ../nbs/08_store.ipynb #c8301789
 def rng_state(torch:bool=True) -> dict:
@@ -294,7 +322,8 @@ def set_rng_state(d:dict):
         if 'cuda' in d and t.cuda.is_available(): t.cuda.set_rng_state_all(d['cuda'])
 
 # %% ../nbs/08_store.ipynb #951142d1
-def _save_checkpoint(self:RunStore, state:dict): # tensors, state dicts, `rng_state()`, plain numbers
+@patch
+def save_checkpoint(self:RunStore, state:dict): # tensors, state dicts, `rng_state()`, plain numbers
     "Write `state` to `run_dir/checkpoint.pt` atomically (temp file, fsync, `os.replace`)."
     import torch
     if self.readonly: raise StoreError(f"run store {self.run_dir} is open read-only")
@@ -309,12 +338,11 @@ def _save_checkpoint(self:RunStore, state:dict): # tensors, state dicts, `rng_st
     try: os.fsync(dfd)
     finally: os.close(dfd)
 
-def _load_checkpoint(self:RunStore, map_location='cpu') -> dict|None:
+@patch
+def load_checkpoint(self:RunStore, map_location='cpu') -> dict|None:
     "The last saved checkpoint (loaded with `weights_only=True`), or None if there is none."
     import torch, pickle
     if not self.ckpt_path.exists(): return None
     try: return torch.load(self.ckpt_path, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError) as e:
         raise StoreError(f"{self.ckpt_path} cannot be loaded: {str(e).splitlines()[0]}") from None
-
-RunStore.save_checkpoint, RunStore.load_checkpoint = _save_checkpoint, _load_checkpoint

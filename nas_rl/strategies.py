@@ -7,6 +7,7 @@ from __future__ import annotations
 import random, math
 from dataclasses import dataclass, field
 import torch
+from fastcore.basics import patch
 from .core import *
 from .controller import Controller
 
@@ -87,12 +88,12 @@ class Reinforce(Strategy):
         self.baseline = None
 
 # %% ../nbs/06_strategies.ipynb #c899f136
+@patch
 @torch.no_grad()
-def _reinforce_ask(self:Reinforce, n, depth=None):
+def ask(self:Reinforce, n, depth=None):
     s = self.ctrl.sample(n, depth=depth, generator=self.gen)
     toks = s.tokens.tolist()
     return [Proposal(self.space.decode(t, depth), t, depth, float(lp), self.version) for t,lp in zip(toks, s.log_prob)]
-Reinforce.ask = _reinforce_ask
 
 # %% ../nbs/06_strategies.ipynb #51f147d2
 def _rescore(ctrl:Controller, proposals:list) -> tuple:
@@ -111,7 +112,8 @@ def _is_weights(self:Reinforce, proposals:list, lp:torch.Tensor) -> torch.Tensor
     old = torch.tensor([p.log_prob if p.log_prob is not None else 0. for p in proposals])
     return torch.where(stale, (lp.detach() - old).exp().clamp(max=self.max_ratio), torch.ones(len(proposals)))
 
-def _reinforce_tell(self:Reinforce, proposals, results):
+@patch
+def tell(self:Reinforce, proposals, results):
     rewards = torch.tensor([float(r.reward) for r in results])
     if self.baseline is None: self.baseline = rewards.mean().item()
     adv = rewards - self.baseline
@@ -126,18 +128,18 @@ def _reinforce_tell(self:Reinforce, proposals, results):
     self.baseline = self.baseline_decay*self.baseline + (1-self.baseline_decay)*rewards.mean().item()
     self.version += 1
     return stats
-Reinforce.tell = _reinforce_tell
 
 # %% ../nbs/06_strategies.ipynb #5419af95
-def _reinforce_state(self:Reinforce):
+@patch
+def state_dict(self:Reinforce):
     return {**Strategy.state_dict(self), 'ctrl': self.ctrl.state_dict(), 'opt': self.opt.state_dict(),
             'baseline': self.baseline, 'gen': self.gen.get_state()}
 
-def _reinforce_load(self:Reinforce, d):
+@patch
+def load_state_dict(self:Reinforce, d):
     Strategy.load_state_dict(self, d)
     self.ctrl.load_state_dict(d['ctrl']); self.opt.load_state_dict(d['opt'])
     self.baseline = d['baseline']; self.gen.set_state(d['gen'])
-Reinforce.state_dict,Reinforce.load_state_dict = _reinforce_state,_reinforce_load
 
 # %% ../nbs/06_strategies.ipynb #697d5257
 class RegularizedEvolution(Strategy):
@@ -166,7 +168,8 @@ def mutate(space:SearchSpace, tokens:list, depth:int|None=None, rng:random.Rando
     return t
 
 # %% ../nbs/06_strategies.ipynb #91b9762a
-def _evo_ask(self:RegularizedEvolution, n, depth=None):
+@patch
+def ask(self:RegularizedEvolution, n, depth=None):
     ps = []
     for _ in range(n):
         cands = [x for x in self.pop if x[1] == depth]
@@ -178,23 +181,23 @@ def _evo_ask(self:RegularizedEvolution, n, depth=None):
         ps.append(Proposal(self.space.decode(t, depth), t, depth, None, self.version))
     return ps
 
-def _evo_tell(self:RegularizedEvolution, proposals, results):
+@patch
+def tell(self:RegularizedEvolution, proposals, results):
     for p,r in zip(proposals, results): self.pop.append([list(p.tokens), p.depth, float(r.reward)])
     del self.pop[:max(0, len(self.pop)-self.population)] # aging: the oldest die
     self.version += 1
     return {'mean_reward': _mean([r.reward for r in results]), 'pop_best': max(x[2] for x in self.pop)}
 
-def _evo_state(self:RegularizedEvolution):
+@patch
+def state_dict(self:RegularizedEvolution):
     return {**Strategy.state_dict(self), 'rng': _rng_to_list(self.rng.getstate()), 'n_asked': self.n_asked,
             'pop': [[list(t), d, r] for t,d,r in self.pop]}
 
-def _evo_load(self:RegularizedEvolution, d):
+@patch
+def load_state_dict(self:RegularizedEvolution, d):
     Strategy.load_state_dict(self, d)
     self.rng.setstate(_list_to_rng(d['rng'])); self.n_asked = int(d['n_asked'])
     self.pop = [[[int(x) for x in t], None if dp is None else int(dp), float(r)] for t,dp,r in d['pop']]
-
-RegularizedEvolution.ask,RegularizedEvolution.tell = _evo_ask,_evo_tell
-RegularizedEvolution.state_dict,RegularizedEvolution.load_state_dict = _evo_state,_evo_load
 
 # %% ../nbs/06_strategies.ipynb #2ef2c63d
 class PPO(Reinforce):
@@ -216,7 +219,8 @@ class PPO(Reinforce):
         self.clip,self.epochs = clip,epochs
 
 # %% ../nbs/06_strategies.ipynb #cc6ad86d
-def _ppo_tell(self:PPO, proposals, results):
+@patch
+def tell(self:PPO, proposals, results):
     rewards = torch.tensor([float(r.reward) for r in results])
     if self.baseline is None: self.baseline = rewards.mean().item()
     adv = rewards - self.baseline
@@ -236,7 +240,6 @@ def _ppo_tell(self:PPO, proposals, results):
     self.baseline = self.baseline_decay*self.baseline + (1-self.baseline_decay)*rewards.mean().item()
     self.version += 1
     return stats
-PPO.tell = _ppo_tell
 
 # %% ../nbs/06_strategies.ipynb #4c6a8d22
 strategies = {'reinforce': Reinforce, 'random': RandomSearch, 'evolution': RegularizedEvolution, 'ppo': PPO}

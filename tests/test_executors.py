@@ -7,7 +7,8 @@ from torch import nn
 from nas_rl.core import *
 from nas_rl.spaces.cnn import CNNSpace, CNNArch, ConvLayer
 from nas_rl.strategies import Strategy, Proposal, Reinforce
-from nas_rl.search import Search, FunctionTask, Checkpoint
+from nas_rl.search import Search, Checkpoint
+from nas_rl.tasks import Task, FunctionTask
 from nas_rl.executors import SerialExecutor, PoolExecutor, evaluate_job, get_executor
 from nas_rl.store import RunStore
 
@@ -48,14 +49,14 @@ def fault_build(arch, n_in, n_out):
     if fh == 1 and fw == 7: return nn.Sequential(_Slow(), net)                                # timeout
     return net
 
-class FaultTask:
+class FaultTask(Task):
     "Digits children built by `fault_build`; a 1x3 first layer makes the task itself raise."
     failure_reward = -0.25
     def __init__(self):
         from nas_rl.data import digits_data
         self.data = digits_data(bs=256)
     def evaluate(self, arch, seed=None):
-        from nas_rl.child import train_child
+        from nas_rl.tasks import train_child
         if (arch.layers[0].fh, arch.layers[0].fw) == (1, 3): raise KeyError('the task itself broke')
         budget = 0.6 if (arch.layers[0].fh, arch.layers[0].fw) == (1, 7) else None
         return train_child(arch, self.data, epochs=1, build=fault_build, time_budget=budget, seed=seed,

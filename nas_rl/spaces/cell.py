@@ -6,6 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Sequence
+from fastcore.basics import patch
 from ..core import *
 
 # %% auto #0
@@ -73,20 +74,28 @@ class CellArch(Arch):
         for k in ('inject_at', 'cell_from'): _check_index(k, getattr(self, k), len(self.nodes))
 
 # %% ../../nbs/10_spaces_cell.ipynb #3450b589
-def _children(self:CellArch, n:int) -> tuple|None:
+@patch(as_prop=True)
+def base(self:CellArch) -> int:
+    "Number of leaves of the tree (it has 2*base-1 nodes)."
+    return (len(self.nodes)+1)//2
+
+@patch(as_prop=True)
+def root(self:CellArch) -> int:
+    "Index of the root node, the last; its output is h_t."
+    return len(self.nodes)-1
+
+@patch
+def children(self:CellArch, n:int) -> tuple|None:
     "The two nodes inner node `n` combines; None for a leaf (it combines x_t and h_{t-1})."
     _check_index('node', n, len(self.nodes))
     return None if n < self.base else (2*(n-self.base), 2*(n-self.base)+1)
 
-def _levels(self:CellArch) -> tuple:
+@patch(as_prop=True)
+def levels(self:CellArch) -> tuple:
     "Node indices level by level, leaves first, root last."
     res,start,k = [],0,self.base
     while k: res.append(tuple(range(start, start+k))); start,k = start+k,k//2
     return tuple(res)
-
-CellArch.base = property(lambda self: (len(self.nodes)+1)//2)
-CellArch.root = property(lambda self: len(self.nodes)-1)
-CellArch.children,CellArch.levels = _children,property(_levels)
 
 # %% ../../nbs/10_spaces_cell.ipynb #1baa7de9
 FIG5_CELL = CellArch(('add.tanh', 'elem_mult.relu', 'elem_mult.sigmoid'), inject='add.relu', inject_at=0, cell_from=1)
@@ -94,23 +103,24 @@ FIG5_CELL = CellArch(('add.tanh', 'elem_mult.relu', 'elem_mult.sigmoid'), inject
 # %% ../../nbs/10_spaces_cell.ipynb #30c66c81
 def _span(l:tuple) -> str: return f'{l[0]}-{l[-1]}' if len(l) > 1 else str(l[0])
 
-def _cell_str(self:CellArch) -> str:
+@patch
+def __str__(self:CellArch) -> str:
     "One line: the base, each level's node range and labels, the inject and where c_t is read."
     lv = ' | '.join(_span(l) + ' ' + ' '.join(str(self.nodes[n]) for n in l) for l in self.levels)
     return f'Cell[base {self.base} | {lv} | inject {self.inject} @{self.inject_at} | c_t=pre{self.cell_from}]'
 
-CellArch.__str__ = CellArch.__repr__ = _cell_str
+@patch
+def __repr__(self:CellArch) -> str: return str(self)
 
 # %% ../../nbs/10_spaces_cell.ipynb #0e5032f8
 _cell_keys = ('nodes', 'inject', 'inject_at', 'cell_from')
 
-def _cell_from_dict(cls, d:dict) -> CellArch:
+@patch(cls_method=True)
+def from_dict(cls:CellArch, d:dict) -> CellArch:
     "Rebuild a `CellArch` from `to_dict` output (without 'space'), raising `DecodeError` if malformed."
     if not isinstance(d, dict) or set(d) != set(_cell_keys):
         raise DecodeError(f"A cell architecture has fields {list(_cell_keys)}, got {str(d)[:80]}")
     return cls(**d)
-
-CellArch.from_dict = classmethod(_cell_from_dict)
 
 # %% ../../nbs/10_spaces_cell.ipynb #0a78a7d5
 def _node_label(self:CellArch, n:int) -> str:
@@ -120,7 +130,8 @@ def _node_label(self:CellArch, n:int) -> str:
     if n == self.cell_from: s += ' → c_t (before activation)'
     return s + (' → h_t' if n == self.root else '')
 
-def _draw(self:CellArch) -> str:
+@patch
+def draw(self:CellArch) -> str:
     "A text drawing of the tree, root first, marking the inject node and where c_t and h_t are read."
     lines = []
     def walk(n, lead, pre):
@@ -129,8 +140,6 @@ def _draw(self:CellArch) -> str:
         walk(ch[0], pre + '├─ ', pre + '│  '); walk(ch[1], pre + '└─ ', pre + '   ')
     walk(self.root, '', '')
     return '\n'.join(lines)
-
-CellArch.draw = _draw
 
 # %% ../../nbs/10_spaces_cell.ipynb #0cd818fe
 class CellSpace(SearchSpace):
@@ -146,8 +155,12 @@ class CellSpace(SearchSpace):
         self.combines = tuple(check_choice('combine', c, ALL_COMBINES) for c in check_options('combines', combines))
         self.activations = tuple(check_choice('activation', a, ALL_ACTIVATIONS) for a in check_options('activations', activations))
         self._decs = self._make_decisions()
+    def decisions(self, depth=None) -> list: return list(self._decs) # every cell has the same decisions; `depth` is ignored
+    def config(self) -> dict: return {'name': self.name, 'base': self.base, 'combines': list(self.combines), 'activations': list(self.activations)}
+    def __repr__(self): return f'CellSpace(base={self.base}, combines={self.combines}, activations={self.activations})'
 
 # %% ../../nbs/10_spaces_cell.ipynb #faf80938
+@patch
 def _make_decisions(self:CellSpace) -> list:
     "Combine and activation of each node, then of the inject, then the inject node and the cell node."
     labels = (('combine', self.combines), ('activation', self.activations))
@@ -155,13 +168,9 @@ def _make_decisions(self:CellSpace) -> list:
     idx = tuple(range(self.n_nodes))
     return ds + [Categorical('inject.node', 'inject_node', idx), Categorical('cell.node', 'cell_node', idx)]
 
-CellSpace._make_decisions = _make_decisions
-CellSpace.decisions = lambda self, depth=None: list(self._decs)
-CellSpace.config = lambda self: {'name': self.name, 'base': self.base, 'combines': list(self.combines), 'activations': list(self.activations)}
-CellSpace.__repr__ = lambda self: f'CellSpace(base={self.base}, combines={self.combines}, activations={self.activations})'
-
 # %% ../../nbs/10_spaces_cell.ipynb #33554dec
-def _cell_decode(self:CellSpace, tokens:Sequence[int], depth:int|None=None) -> CellArch:
+@patch
+def decode(self:CellSpace, tokens:Sequence[int], depth:int|None=None) -> CellArch:
     "The `CellArch` `tokens` describe (`depth` is ignored); `DecodeError` on bad tokens."
     t = check_tokens(self._decs, tokens)
     nd = [CellNode(self.combines[c], self.activations[a]) for c,a in zip(t[0:-2:2], t[1:-2:2])]
@@ -173,7 +182,8 @@ def _opt_index(what:str, opts:tuple, v:str, where:str) -> int:
     return opts.index(v)
 
 # %% ../../nbs/10_spaces_cell.ipynb #235c6fd0
-def _cell_encode(self:CellSpace, arch:CellArch) -> list:
+@patch
+def encode(self:CellSpace, arch:CellArch) -> list:
     "The tokens that decode to `arch`; `DecodeError` if this space cannot express it."
     if not isinstance(arch, CellArch): raise DecodeError(f"Expected a CellArch, got {type(arch).__name__}")
     if arch.base != self.base: raise DecodeError(f"The cell has base {arch.base}; this space's cells have base {self.base}")
@@ -182,16 +192,13 @@ def _cell_encode(self:CellSpace, arch:CellArch) -> list:
         toks += [_opt_index('combine', self.combines, nd.combine, where), _opt_index('activation', self.activations, nd.activation, where)]
     return toks + [arch.inject_at, arch.cell_from]
 
-CellSpace.decode,CellSpace.encode = _cell_decode,_cell_encode
-
 # %% ../../nbs/10_spaces_cell.ipynb #68b7256c
 PAPER_CELL = CellArch(('add.sigmoid', 'add.relu', 'add.sigmoid', 'elem_mult.relu', 'add.tanh', 'add.sigmoid', 'add.tanh', 'add.sigmoid',
                        'elem_mult.tanh', 'add.tanh', 'elem_mult.tanh', 'add.sigmoid', 'elem_mult.identity', 'add.tanh', 'elem_mult.tanh'),
                       inject='add.tanh', inject_at=8, cell_from=12)
 
 # %% ../../nbs/10_spaces_cell.ipynb #05b0deaa
-def _control(cls, base:int=8) -> CellSpace:
+@patch(cls_method=True)
+def control(cls:CellSpace, base:int=8) -> CellSpace:
     "The paper's control-experiment space: `CONTROL_COMBINES` (adds max) and `CONTROL_ACTIVATIONS` (adds sin)."
     return cls(base, CONTROL_COMBINES, CONTROL_ACTIVATIONS)
-
-CellSpace.control = classmethod(_control)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import ClassVar, Sequence
+from fastcore.basics import patch
 from ..core import *
 
 # %% auto #0
@@ -64,8 +65,8 @@ class CNNArch(Arch):
 # %% ../../nbs/01_spaces_cnn.ipynb #33bd1eb2
 _layer_keys = {f.name for f in fields(ConvLayer)}
 
-@classmethod
-def _cnn_from_dict(cls, d:dict) -> CNNArch:
+@patch(cls_method=True)
+def from_dict(cls:CNNArch, d:dict) -> CNNArch:
     "Rebuild a `CNNArch` from `to_dict` output (without 'space'), raising `DecodeError` if malformed."
     if not isinstance(d, dict) or not isinstance(d.get('layers'), list): raise DecodeError(f"A CNN architecture needs a 'layers' list, got {str(d)[:80]}")
     try:
@@ -77,8 +78,6 @@ def _cnn_from_dict(cls, d:dict) -> CNNArch:
             ls.append(ConvLayer(**l))
         return cls(tuple(ls))
     except ConfigError as e: raise DecodeError(f"Malformed CNN architecture: {e}") from None
-
-CNNArch.from_dict = _cnn_from_dict
 
 # %% ../../nbs/01_spaces_cnn.ipynb #9df8bdc6
 def _check_opts(what:str, opts) -> tuple:
@@ -119,9 +118,11 @@ class CNNSpace(SearchSpace):
                 'n_filters': list(self.n_filters), 'strides': None if self.strides is None else list(self.strides),
                 'pool_at': list(self.pool_at), 'skips': self.skips, 'depth': self.depth}
     def __repr__(self): return 'CNNSpace(' + ', '.join(f"{k}={v}" for k,v in self.config().items() if k != 'name') + ')'
+    def depth_of(self, arch:CNNArch) -> int: return arch.depth
 
 # %% ../../nbs/01_spaces_cnn.ipynb #1e9f0503
-def _cnn_decisions(self:CNNSpace, depth:int|None=None) -> list:
+@patch
+def decisions(self:CNNSpace, depth:int|None=None) -> list:
     "The decisions of a `depth`-layer network, layer by layer, in the paper's order."
     res = []
     for i in range(self._check_depth(depth or self.depth)):
@@ -132,10 +133,9 @@ def _cnn_decisions(self:CNNSpace, depth:int|None=None) -> list:
         if self.skips: res.append(Skip(f'layer{i}.inputs', i))
     return res
 
-CNNSpace.decisions = _cnn_decisions
-
 # %% ../../nbs/01_spaces_cnn.ipynb #c7eddd31
-def _cnn_decode(self:CNNSpace, tokens:Sequence[int], depth:int|None=None) -> CNNArch:
+@patch
+def decode(self:CNNSpace, tokens:Sequence[int], depth:int|None=None) -> CNNArch:
     "The `CNNArch` that `tokens` describe; `DecodeError` if they are not valid for `depth` layers."
     depth = depth or self.depth
     it = iter(check_tokens(self.decisions(depth), tokens))
@@ -148,14 +148,13 @@ def _cnn_decode(self:CNNSpace, tokens:Sequence[int], depth:int|None=None) -> CNN
         ls.append(ConvLayer(fh, fw, nf, stride, inputs, i in self.pool_at))
     return CNNArch(tuple(ls))
 
-CNNSpace.decode = _cnn_decode
-
 # %% ../../nbs/01_spaces_cnn.ipynb #3c7c1ecf
 def _opt_index(what:str, opts:tuple, v, i:int) -> int:
     if v not in opts: raise DecodeError(f"Layer {i} has {what} {v!r}, not in this space's options {list(opts)}")
     return opts.index(v)
 
-def _cnn_encode(self:CNNSpace, arch:CNNArch) -> list:
+@patch
+def encode(self:CNNSpace, arch:CNNArch) -> list:
     "The tokens that decode to `arch` at depth `arch.depth`; `DecodeError` if this space cannot express it."
     if not isinstance(arch, CNNArch): raise DecodeError(f"Expected a CNNArch, got {type(arch).__name__}")
     toks = []
@@ -168,6 +167,3 @@ def _cnn_encode(self:CNNSpace, arch:CNNArch) -> list:
         if self.skips: toks += [int(j in l.inputs) for j in range(i)]
         elif l.inputs != ((i-1,) if i else ()): raise DecodeError(f"Layer {i} reads {list(l.inputs)}; without skips layer {i} reads layer {i-1}")
     return toks
-
-CNNSpace.encode = _cnn_encode
-CNNSpace.depth_of = lambda self, arch: arch.depth
