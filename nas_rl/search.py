@@ -216,20 +216,30 @@ def run(self:Search):
 
 # %% ../nbs/07_search.ipynb #defd0cd8
 class SearchRecorder(SearchCallback):
-    "Keeps rewards and statuses of every child; plots the reward curve."
+    "Keeps the reward, status and metrics of every child; plots the search's curves."
     order = -10
     def before_search(self):
         if hasattr(self, 'rewards'): return
-        self.rewards,self.statuses = [],[]
+        self.rewards,self.statuses,self.metrics = [],[],[]
         for (step,idx),(r,_,_) in sorted(self.known.items()): # a resumed search: children told before it stopped
-            if self.search.told(step, idx): self.rewards.append(r.reward); self.statuses.append(r.status)
-    def after_child(self): self.rewards.append(self.result.reward); self.statuses.append(self.result.status)
+            if self.search.told(step, idx): self._record(r)
+    def _record(self, r:ChildResult): self.rewards.append(r.reward); self.statuses.append(r.status); self.metrics.append(r.metrics)
+    def after_child(self): self._record(self.result)
     @property
     def best(self): return max(self.rewards, default=float('nan'))
-    def plot_rewards(self, ax=None, window:int=20, **kw):
-        "Each child's reward, its moving average and the best so far."
-        from nas_rl.viz import plot_rewards
-        return plot_rewards(self.rewards, ax=ax, window=window, **kw)
+
+# %% ../nbs/07_search.ipynb #2e361c20
+@patch
+def plot(self:SearchRecorder, axs=None, window:int=20, **kw):
+    "Each child's validation score and reward: the values, their moving average and the best so far."
+    from nas_rl.viz import plot_search
+    return plot_search(self.rewards, self.metrics, axs=axs, window=window, **kw)
+
+@patch
+def plot_rewards(self:SearchRecorder, ax=None, window:int=20, **kw):
+    "Each child's reward, its moving average and the best so far."
+    from nas_rl.viz import plot_rewards
+    return plot_rewards(self.rewards, ax=ax, window=window, **kw)
 
 # %% ../nbs/07_search.ipynb #5192d7aa
 class DepthSchedule(SearchCallback):

@@ -119,7 +119,7 @@ def test_pool_worker_killed_retried_once_recorded(tmp_path):
     assert len(list(tmp_path.glob("[0-9]*"))) == 4  # every child's worker died once
 
 def test_get_executor_errors():
-    with pytest.raises(ConfigError, match='--ray-address needs --executor ray'): get_executor('serial', address='auto')
+    with pytest.raises(ConfigError, match='A cluster address is for the ray executor, not serial'): get_executor('serial', address='auto')
     with pytest.raises(ConfigError, match="Unknown executor 'spark'"): get_executor('spark')
 
 # Ray: one local Ray for all Ray tests (starting it takes seconds)
