@@ -105,7 +105,7 @@ def create(cls:RunStore, run_dir, # folder of the run; made if missing
           ) -> RunStore:
     "Start a new run in `run_dir`; `StoreError` if it already holds one (which is left untouched)."
     run_dir = Path(run_dir); db = run_dir/cls.db_name
-    def refuse(): return StoreError(f"{run_dir} already holds a run; use --resume to continue it or choose another --run-dir")
+    def refuse(): return StoreError(f"{run_dir} already holds a run")
     if db.exists(): raise refuse()
     run_dir.mkdir(parents=True, exist_ok=True)
     lock = _Lock(run_dir/cls.lock_name)

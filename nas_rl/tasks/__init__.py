@@ -15,6 +15,8 @@ from fastcore.basics import store_attr, patch
 from fastcore.meta import delegates
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.fp16 import MixedPrecision
+from fastcore.foundation import L
+from torch.amp import GradScaler
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner, Recorder
 from fastai.losses import CrossEntropyLossFlat
@@ -155,9 +157,8 @@ def autocast_guard():
 class CPUMixedPrecision(MixedPrecision):
     "fastai's `MixedPrecision` with CPU autocast in bfloat16 (no gradient scaler: bf16 has fp32's range)."
     def __init__(self): super().__init__('bf16')
-    def before_fit(self):
-        super().before_fit()
-        self.autocast = torch.autocast('cpu', dtype=torch.bfloat16)
+    def before_fit(self): # fastai's would make a CUDA autocast, which warns and disables itself on a CPU
+        self.autocast,self.learn.scaler,self.scales = torch.autocast('cpu', dtype=torch.bfloat16),GradScaler('cpu', enabled=False),L()
 
 PRECISIONS = ('auto', 'fp32', 'fp16', 'bf16')
 
