@@ -4,13 +4,17 @@
 
 # %% ../nbs/14_cli.ipynb #0be95e9b
 from __future__ import annotations
-import argparse, sys, os, time, json, sqlite3
+import argparse, inspect, importlib, re, sys, os, time, json, sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Callable
 from .core import *
 
 # %% auto #0
-__all__ = ['get_parser', 'search_config', 'make_space', 'get_device', 'load_data', 'cmd_search', 'build_search', 'lm_task',
-           'cmd_show', 'cmd_plot', 'cmd_retrain', 'main']
+__all__ = ['get_parser', 'search_config', 'make_space', 'make_task', 'make_strategy', 'get_device', 'load_data', 'cmd_search',
+           'build_search', 'cmd_show', 'cmd_plot', 'cmd_retrain', 'main']
 
 # %% ../nbs/14_cli.ipynb #b835209a
 class _Parser(argparse.ArgumentParser):
@@ -28,58 +32,186 @@ def _pos_float(s):
     if not v > 0: raise argparse.ArgumentTypeError(f"expected a positive number, got {s!r}")
     return v
 
+# %% ../nbs/14_cli.ipynb #9a41d6c2
+def _default(f, name:str):
+    "The default of argument `name` in the signature of `f`."
+    return inspect.signature(f).parameters[name].default
+
+_strategy_flags = 'lr entropy_weight temperature tanh_c baseline_decay population sample_size'.split() # named as the strategies' arguments
+
+def _strategy_defaults(name:str) -> dict:
+    "{strategy: default of its argument `name`}, over the registered strategies that take it."
+    from nas_rl.strategies import strategies
+    return {s: p.default for s,cls in strategies.items() if (p := inspect.signature(cls).parameters.get(name)) is not None}
+
+def _strategy_default(name:str, strategy:str):
+    "The default of `name` for `strategy`; a strategy without it records the first one's (REINFORCE's), as runs always have."
+    ds = _strategy_defaults(name)
+    return ds.get(strategy, next(iter(ds.values())))
+
+def _fmt(v) -> str: return f'{v:g}' if isinstance(v, float) else str(v)
+
+def _defaults_help(ds:dict) -> str:
+    "'default: 0.95', or 'default: 0.0006 for reinforce, 0.00035 for ppo' where the defaults differ."
+    if len(set(ds.values())) == 1: return f'default: {_fmt(next(iter(ds.values())))}'
+    return 'default: ' + ', '.join(f'{_fmt(v)} for {k}' for k,v in ds.items())
+
+# %% ../nbs/14_cli.ipynb #6d2f9e37
+@dataclass
+class _Recipe:
+    "How `nas_rl search` runs one space: what its children are, on which data, and which flags set which argument."
+    what:str # what the space searches, for help and messages
+    task:str # its task's name in `nas_rl.tasks.task_classes`
+    trains:str|None = None # what its children train as (None: nothing is trained)
+    data:str|None = None # the kind of data its children learn ('images', 'text'); None: it reads none
+    datasets:tuple = () # the --dataset values it takes, its default first
+    space_kw:dict = field(default_factory=dict) # space argument -> source
+    task_kw:dict = field(default_factory=dict) # task argument -> source
+    flags:tuple = () # run-config keys only runs of this space store
+    needs:dict = field(default_factory=dict) # run-config keys it cannot run without -> what they are
+    depth:bool = False # whether the depth schedule grows its architectures
+    record:tuple = () # task arguments whose library default a new run stores (CNN runs always stored their child lr)
+
+def _control(name:str) -> Callable:
+    "--control-ops -> the control experiment's `nas_rl.spaces.cell.CONTROL_<NAME>`, or None (the space's default)."
+    def f(on):
+        from nas_rl.spaces import cell
+        return getattr(cell, f'CONTROL_{name.upper()}') if on else None
+    return f
+
+def _ppl_reward(c:float) -> Callable:
+    "The paper's language-model reward with constant `c` (--reward-c)."
+    from nas_rl.tasks.lm import reward_ppl
+    return partial(reward_ppl, c=c)
+
+_recipes = { # the first is the default space
+    'cnn': _Recipe('convolutional networks', 'image', 'image classifiers', 'images', ('digits', 'cifar10', 'folder'),
+                   space_kw=dict(strides=('strides', lambda on: (1,2,3) if on else None), pool_at=('pool_at', tuple),
+                                 skips=('no_skips', lambda no: not no), depth='depth'),
+                   task_kw=dict(epochs='epochs', lr='child_lr', time_budget='time_budget'), depth=True, record=('lr',)),
+    'nb201': _Recipe('NAS-Bench-201 cells', 'nb201', task_kw=dict(table='table', column='column'),
+                     needs={'table': 'the NAS-Bench-201 table (nb201_cifar10.csv.xz)'}),
+    'cell': _Recipe('recurrent cells', 'lm', 'language models', 'text', ('ptb', 'ptb_char'),
+                    space_kw=dict(base='base', combines=('control_ops', _control('combines')), activations=('control_ops', _control('activations'))),
+                    task_kw=dict(epochs='epochs', lr='child_lr', hidden='hidden', n_params='params', time_budget='time_budget',
+                                 reward_fn=('reward_c', _ppl_reward)),
+                    flags=('base', 'control_ops', 'hidden', 'params', 'bptt', 'reward_c')),
+}
+
+def _recipe(cfg:dict) -> _Recipe:
+    "The recipe of a run config's space (runs stored before --space existed are CNN runs)."
+    return _recipes[check_choice('space', cfg.get('space', next(iter(_recipes))), list(_recipes))]
+
+# %% ../nbs/14_cli.ipynb #e8b3a5c4
+def _key(src): return src if isinstance(src, str) else src[0]
+
+def _args(spec:dict, cfg:dict) -> dict:
+    "Library arguments from a run config: `spec` maps each to a key or `(key, convert)`; missing or None values are left out."
+    out = {}
+    for arg,src in spec.items():
+        v = cfg.get(_key(src))
+        if v is not None and not isinstance(src, str): v = src[1](v)
+        if v is not None: out[arg] = v
+    return out
+
+def _flag(key:str) -> str: return '--' + key.replace('_', '-')
+
+@contextmanager
+def _flags_for(spec:dict):
+    "Re-raise a library `ConfigError` or `DataError` that names arguments of `spec` with the flags that set them."
+    try: yield
+    except (ConfigError, DataError) as e:
+        keys = [_key(src) for arg,src in spec.items() if re.search(rf'\b{re.escape(arg)}\b', str(e))]
+        if not keys: raise
+        raise type(e)(f"{e} (set with {', '.join(dict.fromkeys(map(_flag, keys)))})") from None
+
+def _task_class(name:str):
+    "The `Task` registered as `name`, importing `nas_rl.tasks.<name>` if it has not registered yet."
+    from nas_rl.tasks import task_classes
+    if name not in task_classes:
+        try: importlib.import_module(f'nas_rl.tasks.{name}')
+        except ImportError: pass
+    return task_classes[check_choice('task', name, list(task_classes))]
+
+def _task_defaults(key:str) -> dict:
+    "{space: the library default of the task argument that run-config `key` sets}, over the spaces whose task takes it."
+    return {n: _default(_task_class(r.task), a) for n,r in _recipes.items() for a,src in r.task_kw.items() if _key(src) == key}
+
 # %% ../nbs/14_cli.ipynb #d8629a15
-def get_parser() -> argparse.ArgumentParser:
-    "The `nas_rl` argument parser."
-    p = _Parser(prog='nas_rl', description='Neural Architecture Search with Reinforcement Learning (Zoph & Le, 2017)')
-    sub = p.add_subparsers(dest='cmd', parser_class=_Parser, metavar='{search,show,plot,retrain}')
-    s = sub.add_parser('search', help='run (or resume) a search')
-    s.add_argument('--space', default='cnn', choices=['cnn','nb201','cell'],
-                   help='search space (nb201: NAS-Bench-201 cells, looked up in --table; cell: recurrent cells, trained as language models)')
-    s.add_argument('--dataset', default=None, choices=['digits','cifar10','folder','ptb','ptb_char'],
-                   help='child training data (default: digits for cnn, ptb for cell)')
+_CHILDREN = 64 # the demo's size when --children is not given (the library's `Search` defaults to the paper's 12,800)
+
+def _search_options(s:argparse.ArgumentParser):
+    "Add the options of `nas_rl search` to `s`, their defaults read from the library."
+    from nas_rl.strategies import strategies
+    from nas_rl.search import Search, DepthSchedule
+    from nas_rl.spaces.cnn import CNNSpace
+    from nas_rl.spaces.cell import CellSpace
+    from nas_rl.tasks.lm import DEFAULT_HIDDEN, reward_ppl
+    from nas_rl.tasks.nb201 import NB201Task, NB201_COLUMNS
+    from nas_rl.data.text import ptb_data
+    from nas_rl.executors import executors, get_executor, PoolExecutor
+    def knob(name, type, help, note=''): # a strategy argument: its default is the chosen strategy's
+        ds = _strategy_defaults(name[2:].replace('-', '_'))
+        s.add_argument(name, type=type, default=next(iter(ds.values())) if len(set(ds.values())) == 1 else None,
+                       help=f"{help} ({note + '; ' if note else ''}{_defaults_help(ds)})")
+    spaces = '; '.join(f"{n}: {r.what}" + (f", trained as {r.trains}" if r.trains else f", looked up in {', '.join(map(_flag, r.needs))}")
+                       for n,r in _recipes.items())
+    s.add_argument('--space', default=next(iter(_recipes)), choices=list(_recipes), help=f'search space ({spaces}; default: %(default)s)')
+    s.add_argument('--dataset', default=None, choices=[d for r in _recipes.values() for d in r.datasets],
+                   help='child training data (default: ' + ', '.join(f'{r.datasets[0]} for {n}' for n,r in _recipes.items() if r.datasets) + ')')
     s.add_argument('--data-dir', help='local data folder (CIFAR-10 layout or an image folder)')
-    s.add_argument('--strategy', default='reinforce', choices=['reinforce','random','evolution','ppo'])
+    s.add_argument('--strategy', default='reinforce', choices=list(strategies), help='who proposes the children (default: %(default)s)')
     s.add_argument('--table', default=None, help="NAS-Bench-201 table (nb201_cifar10.csv.xz); needed with --space nb201")
-    s.add_argument('--column', default='c10_valid_200', choices=['c10_valid_200','c10_valid_12'], help='NAS-Bench-201 validation accuracy the search sees')
-    s.add_argument('--population', type=_pos_int, default=100, help='evolution: population size (Real et al.: 100)')
-    s.add_argument('--sample-size', type=_pos_int, default=25, help='evolution: tournament size (Real et al.: 25)')
-    s.add_argument('--children', type=_pos_int, default=None, help='children to train in all (default 64)')
-    s.add_argument('--per-step', type=_pos_int, default=8, help="children per controller step (paper's m)")
-    s.add_argument('--epochs', type=_pos_int, default=4, help='epochs per child (paper: 50)')
-    s.add_argument('--seed', type=int, default=0)
+    s.add_argument('--column', default=_default(NB201Task, 'column'), choices=list(NB201_COLUMNS),
+                   help='NAS-Bench-201 validation accuracy the search sees (default: %(default)s)')
+    knob('--population', _pos_int, 'evolution: population size', 'Real et al.: 100')
+    knob('--sample-size', _pos_int, 'evolution: tournament size', 'Real et al.: 25')
+    s.add_argument('--children', type=_pos_int, default=None, help=f'children to train in all (default: {_CHILDREN})')
+    s.add_argument('--per-step', type=_pos_int, default=_default(Search, 'per_step'), help="children per controller step (paper's m; default: %(default)s)")
+    epochs = ', '.join(f'{v} for {k}' for k,v in _task_defaults('epochs').items())
+    s.add_argument('--epochs', type=_pos_int, default=4, help=f"epochs per child (default: %(default)s, a quick demo; the library's: {epochs}, the paper's)")
+    s.add_argument('--seed', type=int, default=_default(Search, 'seed'), help='default: %(default)s')
     s.add_argument('--run-dir', help='where run.db and checkpoints go (default runs/<time>)')
     s.add_argument('--resume', action='store_true', help='continue the run in --run-dir')
     s.add_argument('--device', default='auto', choices=['auto','cpu','cuda'])
-    s.add_argument('--depth', type=_pos_int, default=6, help='starting depth (paper: 6)')
-    s.add_argument('--depth-add', type=int, default=2, help='layers added by the depth schedule (paper: 2)')
-    s.add_argument('--depth-every', type=_pos_int, default=1600, help='children between depth increases (paper: 1600)')
-    s.add_argument('--max-depth', type=_pos_int, default=None)
+    s.add_argument('--depth', type=_pos_int, default=_default(CNNSpace, 'depth'), help='starting depth (paper: 6; default: %(default)s)')
+    s.add_argument('--depth-add', type=int, default=_default(DepthSchedule, 'add'), help='layers added by the depth schedule (paper: 2; default: %(default)s)')
+    s.add_argument('--depth-every', type=_pos_int, default=_default(DepthSchedule, 'every'), help='children between depth increases (paper: 1600; default: %(default)s)')
+    s.add_argument('--max-depth', type=_pos_int, default=_default(DepthSchedule, 'max_depth'), help='default: %(default)s, no cap')
     s.add_argument('--strides', action='store_true', help="also search strides 1,2,3 (paper's v2)")
     s.add_argument('--pool-at', type=int, nargs='*', default=[], help="layers followed by max-pooling (paper's v3)")
     s.add_argument('--no-skips', action='store_true', help='plain chains, no anchor-point skip connections')
-    s.add_argument('--lr', type=_pos_float, default=6e-4, help='controller learning rate (paper: 6e-4)')
-    s.add_argument('--entropy-weight', type=float, default=0.)
-    s.add_argument('--temperature', type=_pos_float, default=1., help='controller softmax temperature (paper: 1; ENAS: 5)')
-    s.add_argument('--tanh-c', type=_pos_float, default=None, help='controller logit clipping: logits become C*tanh(logits) (paper: none; ENAS: 2.5)')
-    s.add_argument('--baseline-decay', type=float, default=0.95)
-    s.add_argument('--child-lr', type=_pos_float, default=None, help="child learning rate (default: CNN SGD 0.1, the paper's; cell: train_lm_child's)")
-    s.add_argument('--bs', type=_pos_int, default=None, help='child batch size')
+    knob('--lr', _pos_float, 'controller learning rate', 'paper: 6e-4')
+    knob('--entropy-weight', float, 'controller entropy bonus')
+    knob('--temperature', _pos_float, 'controller softmax temperature', 'paper: 1; ENAS: 5')
+    knob('--tanh-c', _pos_float, 'controller logit clipping: logits become C*tanh(logits)', 'paper: none; ENAS: 2.5')
+    knob('--baseline-decay', float, "EMA decay of the controller's reward baseline")
+    s.add_argument('--child-lr', type=_pos_float, default=None,
+                   help=f"child learning rate ({_defaults_help(_task_defaults('child_lr'))}: the tasks' own)")
+    s.add_argument('--bs', type=_pos_int, default=None, help="child batch size (default: the dataset's)")
     s.add_argument('--n-train', type=_pos_int, default=None, help='stratified subset of training images (CIFAR-10), or the first N training tokens (PTB)')
     s.add_argument('--n-valid', type=_pos_int, default=None, help='validation images held out of the training set (CIFAR-10; paper: 5000), or the first N validation tokens (PTB)')
-    s.add_argument('--base', type=int, default=8, choices=[2,4,8], help="cell: leaves of the cell's tree (paper: 8)")
+    s.add_argument('--base', type=int, default=_default(CellSpace, 'base'), choices=[2,4,8], help="cell: leaves of the cell's tree (paper: 8; default: %(default)s)")
     s.add_argument('--control-ops', action='store_true', help="cell: also search max and sin (the paper's control experiment)")
-    s.add_argument('--hidden', type=_pos_int, default=None, help='cell: hidden units of every child language model')
+    s.add_argument('--hidden', type=_pos_int, default=None, help=f'cell: hidden units of every child language model (default: {DEFAULT_HIDDEN} unless --params)')
     s.add_argument('--params', type=_pos_int, default=None, help='cell: parameter budget; each child gets the largest hidden size that fits')
-    s.add_argument('--bptt', type=_pos_int, default=35, help='cell: backpropagation-through-time length (paper: 35)')
-    s.add_argument('--reward-c', type=_pos_float, default=80., help='cell: the reward is c / (validation perplexity)^2 (paper: c = 80)')
-    s.add_argument('--time-budget', type=_pos_float, default=None, help='seconds per child before it is stopped')
+    s.add_argument('--bptt', type=_pos_int, default=_default(ptb_data, 'bptt'), help='cell: backpropagation-through-time length (paper: 35; default: %(default)s)')
+    s.add_argument('--reward-c', type=_pos_float, default=_default(reward_ppl, 'c'), help='cell: the reward is c / (validation perplexity)^2 (paper: c = 80; default: %(default)s)')
+    s.add_argument('--time-budget', type=_pos_float, default=None, help='seconds per child before it is stopped (default: no limit)')
     s.add_argument('--quiet', action='store_true', help='no progress bar')
     s.add_argument('--log', action='store_true', help='print one line per controller step')
-    s.add_argument('--executor', default='serial', choices=['serial','pool','ray'], help='who trains the children (nas_rl.executors)')
-    s.add_argument('--workers', type=_pos_int, default=None, help='pool: worker processes (default 2); ray: children at once')
+    s.add_argument('--executor', default=_default(get_executor, 'name'), choices=list(executors), help='who trains the children (nas_rl.executors; default: %(default)s)')
+    s.add_argument('--workers', type=_pos_int, default=None, help=f"pool: worker processes (default: {_default(PoolExecutor, 'workers')}); ray: children at once")
     s.add_argument('--ray-address', default=None, help="join this Ray cluster ('auto', 'ray://host:10001') instead of starting Ray here")
     s.add_argument('--async', dest='async_', action='store_true', help='start a child whenever a worker frees; update after every --per-step results')
+
+def get_parser(argv:list|None=None) -> argparse.ArgumentParser:
+    "The `nas_rl` argument parser; for an `argv` of another command, without `search`'s options (they import torch to read defaults)."
+    cmd = None if argv is None else next((a for a in argv if not a.startswith('-')), '')
+    p = _Parser(prog='nas_rl', description='Neural Architecture Search with Reinforcement Learning (Zoph & Le, 2017)')
+    sub = p.add_subparsers(dest='cmd', parser_class=_Parser, metavar='{search,show,plot,retrain}')
+    s = sub.add_parser('search', help='run (or resume) a search')
+    if cmd in (None, 'search'): _search_options(s)
     for name,h in (('show','top-k table of a run'), ('plot','reward curve of a run'), ('retrain','train the best architecture longer, report test accuracy')):
         c = sub.add_parser(name, help=h)
         c.add_argument('run_dir', metavar='DIR')
@@ -96,27 +228,37 @@ def get_parser() -> argparse.ArgumentParser:
 # %% ../nbs/14_cli.ipynb #cf827149
 _run_keys = ('space dataset data_dir strategy children per_step epochs seed depth depth_add depth_every max_depth '
              'strides pool_at no_skips lr entropy_weight temperature tanh_c baseline_decay child_lr bs n_train n_valid time_budget table column population sample_size').split()
-_cell_keys = 'base control_ops hidden params bptt reward_c'.split() # stored only for cell runs
+
+def _or(xs) -> str: return ', '.join(xs[:-1]) + ' or ' + xs[-1] if len(xs) > 1 else xs[0]
+
+def _check_dataset(cfg:dict, r:_Recipe):
+    "Fill in the space's default dataset, or refuse one its children cannot learn from."
+    d = cfg['dataset']
+    if r.data is None: cfg['dataset'] = cfg['data_dir'] = None # a table lookup reads no data
+    elif d is None: cfg['dataset'] = r.datasets[0]
+    elif d not in r.datasets:
+        n,o = next((n,o) for n,o in _recipes.items() if d in o.datasets)
+        raise ConfigError(f"--space {cfg['space']} trains {r.trains}: use --dataset {_or(r.datasets)}, not {d} ({d} is {o.data}: search {o.what} with --space {n})")
 
 def search_config(args) -> dict:
     "The run-defining options of parsed `search` arguments, as a JSON-able dict."
     cfg = {k: getattr(args, k) for k in _run_keys}
-    if cfg['children'] is None: cfg['children'] = 64
-    if cfg['space'] == 'cell' and cfg['dataset'] is None: cfg['dataset'] = 'ptb'
-    text = cfg['dataset'] in ('ptb', 'ptb_char')
-    if cfg['space'] == 'cell':
-        if not text: raise ConfigError(f"--space cell trains language models: use --dataset ptb or ptb_char, not {cfg['dataset']}")
-        if args.hidden and args.params: raise ConfigError("give --hidden or --params, not both")
-        cfg |= {k: getattr(args, k) for k in _cell_keys}
-    elif text: raise ConfigError(f"--dataset {cfg['dataset']} is text: search recurrent cells with --space cell")
-    elif cfg['space'] == 'cnn' and cfg['dataset'] is None: cfg['dataset'] = 'digits'
-    if cfg['child_lr'] is None and cfg['space'] == 'cnn': cfg['child_lr'] = 0.1 # the paper's SGD
-    if cfg['data_dir'] is not None: cfg['data_dir'] = str(Path(cfg['data_dir']).expanduser().resolve())
+    r = _recipe(cfg)
+    if cfg['children'] is None: cfg['children'] = _CHILDREN
+    _check_dataset(cfg, r)
+    cfg |= {k: getattr(args, k) for k in r.flags}
+    if cfg.get('hidden') and cfg.get('params'): raise ConfigError("give --hidden or --params, not both")
+    for k in _strategy_flags:
+        if cfg[k] is None: cfg[k] = _strategy_default(k, cfg['strategy'])
+    for a in r.record:
+        if cfg[r.task_kw[a]] is None: cfg[r.task_kw[a]] = _default(_task_class(r.task), a)
+    for k,what in r.needs.items():
+        if cfg[k] is None: raise ConfigError(f"--space {cfg['space']} needs {_flag(k)} PATH, {what}")
+    for k in ('data_dir', *r.needs):
+        if cfg[k] is not None: cfg[k] = str(Path(cfg[k]).expanduser().resolve())
+    for k in r.needs:
+        if not Path(cfg[k]).is_file(): raise DataError(f"{_flag(k)} {cfg[k]} does not exist")
     if cfg['dataset'] == 'folder' and cfg['data_dir'] is None: raise ConfigError("--dataset folder needs --data-dir PATH")
-    if cfg['space'] == 'nb201':
-        if cfg['table'] is None: raise ConfigError("--space nb201 needs --table PATH, the NAS-Bench-201 table (nb201_cifar10.csv.xz)")
-        cfg['table'],cfg['dataset'],cfg['data_dir'] = str(Path(cfg['table']).expanduser().resolve()),None,None
-        if not Path(cfg['table']).is_file(): raise DataError(f"NAS-Bench-201 table {cfg['table']} does not exist")
     if not 0 <= cfg['baseline_decay'] < 1: raise ConfigError(f"--baseline-decay must be in [0, 1), got {cfg['baseline_decay']}")
     if not cfg['entropy_weight'] >= 0: raise ConfigError(f"--entropy-weight must be >= 0, got {cfg['entropy_weight']}")
     if cfg['seed'] < 0: raise ConfigError(f"--seed must be >= 0, got {cfg['seed']}")
@@ -128,17 +270,26 @@ def search_config(args) -> dict:
     cfg['async'] = args.async_ # decisions depend on it, so a resumed run keeps it
     return cfg
 
-def make_space(cfg:dict):
-    "The search space a run config describes."
-    if cfg.get('space') == 'nb201':
-        from nas_rl.spaces.nb201 import NB201Space
-        return NB201Space()
-    if cfg.get('space') == 'cell':
-        from nas_rl.spaces.cell import CellSpace
-        return CellSpace.control(cfg['base']) if cfg['control_ops'] else CellSpace(cfg['base'])
-    from nas_rl.spaces.cnn import CNNSpace
-    return CNNSpace(strides=(1,2,3) if cfg['strides'] else None, pool_at=tuple(cfg['pool_at']),
-                    skips=not cfg['no_skips'], depth=cfg['depth'])
+# %% ../nbs/14_cli.ipynb #5c8e2b14
+def make_space(cfg:dict) -> SearchSpace:
+    "The search space a run config describes, rebuilt by `space_from_config` from the space registry."
+    spec = _recipe(cfg).space_kw
+    with _flags_for(spec): return space_from_config({'name': cfg.get('space', next(iter(_recipes))), **_args(spec, cfg)})
+
+def make_task(cfg:dict, data=None, device=None):
+    "The task of a run config's space, from `nas_rl.tasks.task_classes`; children learn from `data` on `device`."
+    r = _recipe(cfg)
+    kw = _args(r.task_kw, cfg) | (dict(data=data, device=device) if r.data else {})
+    with _flags_for(r.task_kw): return _task_class(r.task)(**kw)
+
+def make_strategy(cfg:dict, space:SearchSpace):
+    "The strategy a run config names, from `nas_rl.strategies.strategies`, with the controller flags it takes."
+    from nas_rl.strategies import strategies, get_strategy
+    ps = inspect.signature(strategies[check_choice('strategy', cfg['strategy'], list(strategies))]).parameters
+    spec = {k: k for k in _strategy_flags if k in ps} # runs stored before --temperature and --tanh-c lack them: the defaults apply
+    kw = _args(spec, cfg)
+    if 'sample_size' in kw: kw['sample_size'] = min(kw['sample_size'], kw.get('population', kw['sample_size'])) # a tournament within the population
+    with _flags_for(spec): return get_strategy(cfg['strategy'], space, seed=cfg['seed'], **kw)
 
 # %% ../nbs/14_cli.ipynb #437288eb
 def get_device(name:str='auto'):
@@ -147,16 +298,15 @@ def get_device(name:str='auto'):
     if name == 'cuda' and not torch.cuda.is_available(): raise ConfigError("--device cuda: no CUDA device is available here")
     return torch.device('cuda' if name == 'cuda' or (name == 'auto' and torch.cuda.is_available()) else 'cpu')
 
+_sized = ('cifar10', 'ptb', 'ptb_char') # the datasets whose loaders take n_train and n_valid
+_data_kw = dict(data_dir='data_dir', n_train='n_train', n_valid='n_valid', bs='bs', bptt='bptt') # for errors: loader argument -> key
+
 def load_data(cfg:dict, device=None, data_dir=None):
     "The `ImageData` (or `TextData`) a run config names."
     from nas_rl.data import get_data
-    kw = dict(seed=cfg['seed'], device=device)
-    sized = cfg['dataset'] in ('cifar10', 'ptb', 'ptb_char')
-    if sized and cfg.get('n_train'): kw['n_train'] = cfg['n_train']
-    if sized and cfg.get('n_valid'): kw['n_valid'] = cfg['n_valid']
-    if cfg['space'] == 'cell': kw['bptt'] = cfg['bptt']
-    if cfg.get('bs'): kw['bs'] = cfg['bs']
-    return get_data(cfg['dataset'], data_dir or cfg['data_dir'], **kw)
+    keys = ['bs', 'bptt', *(['n_train', 'n_valid'] if cfg['dataset'] in _sized else [])] # only cell runs store bptt
+    with _flags_for(_data_kw):
+        return get_data(cfg['dataset'], data_dir or cfg['data_dir'], seed=cfg['seed'], device=device, **_args({k: k for k in keys}, cfg))
 
 # %% ../nbs/14_cli.ipynb #7f0b4cf1
 def _new_run_dir(cfg):
@@ -166,6 +316,16 @@ def _check_checkpoint(store):
     try: store.load_checkpoint()
     except NASError: raise
     except Exception as e: raise StoreError(f"{store.ckpt_path} cannot be loaded: {type(e).__name__}: {e}") from None
+
+_taken = "use --resume to continue it or choose another --run-dir"
+
+def _create_store(run_dir, cfg:dict, space):
+    "`RunStore.create`; if the folder already holds a run, the library's error gets the flags that continue it or avoid it."
+    from nas_rl.store import RunStore
+    try: return RunStore.create(run_dir, cfg, space.config())
+    except StoreError as e:
+        if not (Path(run_dir)/RunStore.db_name).exists(): raise
+        raise StoreError(f"{e}; {_taken}") from None
 
 def cmd_search(args) -> int:
     from nas_rl.store import RunStore
@@ -179,8 +339,7 @@ def cmd_search(args) -> int:
             cfg = {**cfg, 'children': args.children}
     else:
         run_dir = Path(args.run_dir) if args.run_dir else _new_run_dir(cfg)
-        if (run_dir/'run.db').exists():
-            raise StoreError(f"{run_dir} already holds a run; use --resume to continue it or choose another --run-dir")
+        if (run_dir/RunStore.db_name).exists(): raise StoreError(f"{run_dir} already holds a run; {_taken}") # before any work
         store = None
     executor = None
     try:
@@ -188,10 +347,10 @@ def cmd_search(args) -> int:
         space = make_space(cfg)
         if store is not None and store.space != json.loads(dumps(space.config())):
             raise StoreError(f"{store.run_dir} was written for another search space ({store.space}); this run config makes {space.config()}")
-        data = None if cfg['space'] == 'nb201' else load_data(cfg, device) # a tabular task needs no images
+        data = load_data(cfg, device) if _recipe(cfg).data else None # a tabular task needs no images
         from nas_rl.executors import get_executor
         executor = get_executor(args.executor, args.workers, args.ray_address) # before the run directory: Ray may refuse
-        if store is None: store = RunStore.create(run_dir, cfg, space.config())
+        if store is None: store = _create_store(run_dir, cfg, space)
         elif store.config != cfg: store.set_meta('config', cfg) # a resumed run's new --children, once every check passed
         search = build_search(cfg, space, data, store, device, quiet=args.quiet, log=args.log, executor=executor)
         search.run()
@@ -203,35 +362,13 @@ def cmd_search(args) -> int:
 
 # %% ../nbs/14_cli.ipynb #95389dc9
 def build_search(cfg, space, data, store, device=None, quiet=False, cbs=None, log=False, executor=None):
-    "A `Search` (with checkpoints and the depth schedule) from a run config."
-    from nas_rl.tasks import ImageTask
-    from nas_rl.strategies import get_strategy
+    "A `Search` (with checkpoints and, for growing spaces, the depth schedule) from a run config."
     from nas_rl.search import Search, DepthSchedule, ProgressCallback, Checkpoint, LogCallback
-    if cfg['space'] == 'nb201':
-        from nas_rl.tasks.nb201 import NB201Task
-        task = NB201Task(cfg['table'], column=cfg['column'])
-    elif cfg['space'] == 'cell': task = lm_task(cfg, data, device)
-    else: task = ImageTask(data, epochs=cfg['epochs'], lr=cfg['child_lr'], time_budget=cfg['time_budget'], device=device)
-    skw = dict(lr=cfg['lr'], entropy_weight=cfg['entropy_weight'], baseline_decay=cfg['baseline_decay'], # runs stored before
-               temperature=cfg.get('temperature', 1.), tanh_c=cfg.get('tanh_c')) if cfg['strategy'] in ('reinforce','ppo') else {} # --tanh-c lack it
-    if cfg['strategy'] == 'evolution': skw = dict(population=cfg['population'], sample_size=min(cfg['sample_size'], cfg['population']))
-    strat = get_strategy(cfg['strategy'], space, seed=cfg['seed'], **skw)
-    sched = [] if cfg['space'] in ('nb201', 'cell') else [DepthSchedule(cfg['depth'], cfg['depth_add'], cfg['depth_every'], cfg['max_depth'])] # no depth
+    task,strat = make_task(cfg, data, device),make_strategy(cfg, space)
+    sched = [DepthSchedule(cfg['depth'], cfg['depth_add'], cfg['depth_every'], cfg['max_depth'])] if _recipe(cfg).depth else []
     cbs = [*sched, Checkpoint()] + ([] if quiet else [ProgressCallback()]) + ([LogCallback()] if log else []) + list(cbs or [])
     return Search(space, task, strat, n_children=cfg['children'], per_step=cfg['per_step'], cbs=cbs, store=store, seed=cfg['seed'],
                   executor=executor, async_=cfg.get('async', False))
-
-def _lm_kw(cfg) -> dict:
-    "The child-size and learning-rate options a cell run sets (the others keep `train_lm_child`'s defaults)."
-    return {k: v for k,v in dict(lr=cfg['child_lr'], hidden=cfg['hidden'], n_params=cfg['params']).items() if v is not None}
-
-def lm_task(cfg, data, device=None):
-    "The language-model task of a cell run: children sized by --hidden or --params, rewarded c/ppl^2."
-    from functools import partial
-    from nas_rl.tasks.lm import LMTask, reward_ppl
-    kw = _lm_kw(cfg)
-    return LMTask(data, epochs=cfg['epochs'], reward_fn=partial(reward_ppl, c=cfg['reward_c']), time_budget=cfg['time_budget'],
-                  device=device, **kw)
 
 def _summary(search, store):
     top = store.top(1)
@@ -256,7 +393,8 @@ def cmd_show(args) -> int:
         rows,ch = st.top(args.top),st.children()
         print(f"{args.run_dir}: {len(ch)} children, {len(st.steps())} controller steps, "
               f"{sum(c['status'] != 'ok' for c in ch)} failed; strategy {st.config.get('strategy')}, dataset {st.config.get('dataset') or st.config.get('table')}")
-        print(f"{'id':>5} {'step':>5} {'reward':>8} {'val_ppl' if st.config.get('space') == 'cell' else 'val_acc':>8} {'params':>9} {'wall_s':>7}  arch")
+        metric = 'val_ppl' if any('valid_ppl' in r['metrics'] for r in rows) else 'val_acc'
+        print(f"{'id':>5} {'step':>5} {'reward':>8} {metric:>8} {'params':>9} {'wall_s':>7}  arch")
         for r in rows: print(_fmt_row(r))
         if st.get_meta('retrain', None): print('retrain:', json.dumps(st.get_meta('retrain')))
     return 0
@@ -266,48 +404,49 @@ def cmd_plot(args) -> int:
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from nas_rl.store import RunStore
-    from nas_rl.viz import plot_rewards, plot_topk
-    runs = {}
+    from nas_rl.viz import plot_rewards, plot_topk, child_metric
+    runs = {} # name -> (rewards, scores); a score is what a reader knows: validation accuracy, or perplexity
     for d in [args.run_dir] + list(args.compare):
         with RunStore.open(d, readonly=True) as st:
-            runs[f"{st.config.get('strategy')} ({Path(d).name})"] = [c['reward'] for c in st.children()]
-    fig,axs = plt.subplots(1, 2 if len(runs) > 1 else 1, figsize=(12 if len(runs) > 1 else 6.5, 4), squeeze=False)
-    name,rw = next(iter(runs.items()))
-    plot_rewards(rw, ax=axs[0,0], label=name.split()[0]); axs[0,0].set_title(f'reward of each child: {name}', fontsize=9)
-    if len(runs) > 1: plot_topk(runs, ax=axs[0,1]); axs[0,1].set_title('top-k children so far', fontsize=9)
+            ch = st.children()
+            runs[f"{st.config.get('strategy')} ({Path(d).name})"] = [c['reward'] for c in ch],[child_metric(c['metrics']) for c in ch]
+    name,(rw,ms) = next(iter(runs.items()))
+    metric,lower = (ms[0][0],ms[0][2]) if ms else ('validation accuracy', False)
+    n = 3 if len(runs) > 1 else 2
+    fig,axs = plt.subplots(1, n, figsize=(5.2*n, 4), squeeze=False); axs = axs[0]
+    plot_rewards([v for _,v,_ in ms], ax=axs[0], label=name.split()[0], ylabel=metric, lower=lower)
+    axs[0].set_title(f'{metric} of each child: {name}', fontsize=9)
+    plot_rewards(rw, ax=axs[1], label=name.split()[0]); axs[1].set_title('its reward, which the controller learns from', fontsize=9)
+    if len(runs) > 1: # top-k in the score; for perplexity (lower is better) in the reward, which orders children the same way
+        vals = {k: (r if lower else [v for _,v,_ in m]) for k,(r,m) in runs.items()}
+        plot_topk(vals, ax=axs[2], ylabel='reward' if lower else metric); axs[2].set_title('top-k children so far', fontsize=9)
     out = Path(args.out) if args.out else Path(args.run_dir)/'rewards.png'
     fig.tight_layout(); fig.savefig(out, dpi=110)
     print(f"wrote {out}")
     return 0
 
 # %% ../nbs/14_cli.ipynb #4608528c
-def _retrain_lm(cfg, row, data, args, device) -> dict:
-    "Retrain a searched cell's language model (same size as in the search) and print its test perplexity."
-    from nas_rl.tasks.lm import retrain_lm
-    kw = _lm_kw(cfg)
-    res = retrain_lm(row['arch'], data, epochs=args.epochs, device=device, seed=cfg['seed'], show_bar=sys.stdout.isatty(), **kw)
+def _scores(res:dict) -> str:
+    "One line of a retrained child's test scores: perplexity (and bits per character) for a language model, else accuracy."
+    size = f"{res['params']:,} parameters, {res['wall']:.0f}s"
+    if 'test_ppl' not in res: return f"test accuracy {res['test_acc']:.4f} (valid {res['valid_acc']:.4f}, {size})"
     bpc = f", test bits per character {res['test_bpc']:.3f}" if 'test_bpc' in res else ''
-    print(f"test perplexity {res['test_ppl']:.2f}{bpc} (valid {res['valid_ppl']:.2f}, {res['params']:,} parameters, {res['wall']:.0f}s)")
-    return res
+    return f"test perplexity {res['test_ppl']:.2f}{bpc} (valid {res['valid_ppl']:.2f}, {size})"
 
 def cmd_retrain(args) -> int:
     from nas_rl.store import RunStore
-    from nas_rl.tasks import retrain
     with RunStore.open(args.run_dir, readonly=True) as st: cfg,top = st.config,st.top(args.rank)
     if len(top) < args.rank: raise StoreError(f"{args.run_dir} has only {len(top)} finished children; cannot retrain rank {args.rank}")
     row = top[args.rank-1]
-    if cfg.get('space') == 'nb201': # a tabular benchmark: the fully trained cell's test accuracy is in the table
-        from nas_rl.tasks.nb201 import NB201Task
-        acc = NB201Task(cfg['table'], column=cfg['column']).test_acc(row['arch'])
+    if not _recipe(cfg).data: # a tabular benchmark: the fully trained cell's test accuracy is in the table
+        acc = make_task(cfg).test_acc(row['arch'])
         print(f"test accuracy {acc/100:.4f} (NAS-Bench-201 table, c10_test_200, 200 epochs) of child {row['id']}: {row['arch']}")
         return 0
     device = get_device(args.device)
-    data = load_data(cfg, device, data_dir=args.data_dir)
+    task = make_task(cfg, load_data(cfg, device, data_dir=args.data_dir), device) # the search's recipe, sizes and learning rate
     print(f"retraining child {row['id']} (search reward {row['reward']:.4f}) for {args.epochs} epochs: {row['arch']}")
-    if cfg.get('space') == 'cell': res = _retrain_lm(cfg, row, data, args, device)
-    else:
-        res = retrain(row['arch'], data, epochs=args.epochs, lr=cfg['child_lr'], device=device, seed=cfg['seed'], show_bar=sys.stdout.isatty())
-        print(f"test accuracy {res['test_acc']:.4f} (valid {res['valid_acc']:.4f}, {res['params']:,} parameters, {res['wall']:.0f}s)")
+    res = task.retrain(row['arch'], epochs=args.epochs, seed=cfg['seed'], show_bar=sys.stdout.isatty())
+    print(_scores(res))
     with RunStore.open(args.run_dir) as st: st.set_meta('retrain', {'child': row['id'], 'epochs': args.epochs, **res})
     return 0
 
@@ -319,7 +458,8 @@ def main(argv=None) -> int:
     import warnings
     warnings.filterwarnings('ignore', message='.*torch.jit.script.*is deprecated', category=FutureWarning)
     try:
-        args = get_parser().parse_args(argv)
+        argv = sys.argv[1:] if argv is None else list(argv)
+        args = get_parser(argv).parse_args(argv)
         if args.cmd is None: raise ConfigError("nas_rl: choose a command: search, show, plot or retrain (see nas_rl --help)")
         return _cmds[args.cmd](args)
     except NASError as e:

@@ -61,11 +61,11 @@ def plot_search(rewards:list, # each child's reward
 
 # %% ../nbs/13_viz.ipynb #f1a099ef
 def topk_curve(rewards:list, k:int) -> list:
-    "Mean of the best `k` rewards among the first n, for each n (nan until n >= k)."
+    "Mean of the best `k` values among the first n, for each n (nan until k are finite: a failed child has no score)."
     import heapq
     out,h = [],[]
     for r in rewards:
-        heapq.heappush(h, r)
+        if math.isfinite(r): heapq.heappush(h, r)
         if len(h) > k: heapq.heappop(h)
         out.append(sum(h)/k if len(h) == k else math.nan)
     return out
