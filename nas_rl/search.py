@@ -177,8 +177,10 @@ def pending(self:Search) -> list:
 def state_dict(self:Search) -> dict:
     "What a resumed search needs: strategy, counters, depth, pending children and random states."
     from nas_rl.store import rng_state
-    return {'strategy': self.strategy.state_dict(), 'step': self.step, 'n_done': self.n_done, 'depth': self.depth,
-            'rng': rng_state(), 'n_sub': self.n_sub, 'pending': self.pending()}
+    st = {'strategy': self.strategy.state_dict(), 'step': self.step, 'n_done': self.n_done, 'depth': self.depth,
+          'rng': rng_state(), 'n_sub': self.n_sub, 'pending': self.pending()}
+    if hasattr(self.task, 'state_dict'): st['task'] = self.task.state_dict() # a task that learns (shared weights)
+    return st
 
 @patch
 def load_state_dict(self:Search, st:dict):
@@ -189,6 +191,7 @@ def load_state_dict(self:Search, st:dict):
     self.n_sub = st.get('n_sub', st['n_done'])
     self._restored = [(k, Proposal(self.space.decode(t, d), t, d, lp, v)) for k,t,d,lp,v in st.get('pending', [])]
     set_rng_state(st['rng'])
+    if 'task' in st: self.task.load_state_dict(st['task'])
 
 @patch
 def told(self:Search, step:int, idx:int) -> bool:
