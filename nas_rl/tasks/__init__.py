@@ -40,7 +40,8 @@ class Task:
     failure_reward:float = 0. # the reward of a child that failed, whichever executor ran it
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
-        if cls.__dict__.get('name'): task_classes[cls.name] = cls
+        name = cls.__dict__.get('name')
+        if name and (cls.__module__ != '__main__' or name not in task_classes): task_classes[name] = cls
     def evaluate(self, arch, seed:int|None=None) -> ChildResult: raise NotImplementedError
     def config(self) -> dict: return {'task': self.name, 'failure_reward': self.failure_reward}
     def failed(self, arch, status:str, reason:str, **kw) -> ChildResult:
