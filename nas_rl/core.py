@@ -13,9 +13,9 @@ from fastcore.basics import patch
 warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', category=FutureWarning)
 
 # %% auto #0
-__all__ = ['STATUSES', 'NASError', 'ConfigError', 'DecodeError', 'DataError', 'StoreError', 'check_choice', 'check_options',
-           'Categorical', 'Skip', 'n_tokens', 'check_tokens', 'Arch', 'dumps', 'arch_from_dict', 'arch_from_json',
-           'SearchSpace', 'space_from_config', 'ChildResult', 'set_seed']
+__all__ = ['STATUSES', 'NASError', 'ConfigError', 'DecodeError', 'DataError', 'StoreError', 'failure_reason', 'is_oom',
+           'check_choice', 'check_options', 'Categorical', 'Skip', 'n_tokens', 'check_tokens', 'Arch', 'dumps',
+           'arch_from_dict', 'arch_from_json', 'SearchSpace', 'space_from_config', 'ChildResult', 'set_seed']
 
 # %% ../nbs/00_core.ipynb #260e2efc
 class NASError(Exception):
@@ -32,6 +32,17 @@ class DataError(NASError):
 
 class StoreError(NASError):
     "A run store cannot be opened, is locked by another search, or belongs to another space or version."
+
+# %% ../nbs/00_core.ipynb #2eb56c4d
+def failure_reason(e:BaseException) -> str:
+    "`TypeName: message` on one line."
+    msg = ' '.join(str(e).split())
+    return f"{type(e).__name__}: {msg}"[:500] if msg else type(e).__name__
+
+def is_oom(e:BaseException) -> bool:
+    "Whether `e` says memory ran out (torch's `OutOfMemoryError`, `MemoryError`, or an allocator's message)."
+    return isinstance(e, MemoryError) or type(e).__name__ == 'OutOfMemoryError' or (
+        isinstance(e, RuntimeError) and ("out of memory" in str(e) or "can't allocate memory" in str(e)))
 
 # %% ../nbs/00_core.ipynb #708f5f34
 def check_choice(what:str, # what is being chosen, e.g. 'activation'

@@ -8,8 +8,7 @@ import math, os, pickle, time
 from concurrent.futures import FIRST_COMPLETED, wait as _wait_futures
 from concurrent.futures.process import BrokenProcessPool
 from fastcore.basics import patch
-from .core import *
-from .tasks import Task, failure_reason, is_oom
+from .core import * # not nas_rl.tasks: a worker imports what its task needs, and nothing more
 
 # %% auto #0
 __all__ = ['executors', 'evaluate_job', 'Executor', 'SerialExecutor', 'PoolExecutor', 'RayExecutor', 'get_executor']
@@ -19,7 +18,7 @@ def _failed(task, arch, status:str, reason:str, **kw) -> ChildResult:
     "A `ChildResult` with `task`'s declared failure reward."
     return ChildResult(arch, float(task.failure_reward), status, reason, **kw)
 
-def evaluate_job(task:Task, # a `nas_rl.tasks.Task` (anything with `evaluate(arch, seed=...)` and `failure_reward`)
+def evaluate_job(task, # a `nas_rl.tasks.Task` (anything with `evaluate(arch, seed=...)` and `failure_reward`)
                  arch, # the architecture to evaluate
                  seed:int|None=None, # the child's training seed
                 ) -> ChildResult:
@@ -44,6 +43,8 @@ class Executor:
         "Send `task` to the workers (only when it is not the one they already hold)."
         if not (hasattr(task, 'evaluate') and hasattr(task, 'failure_reward')):
             raise ConfigError(f"{type(task).__name__} is not a task: subclass nas_rl.tasks.Task (evaluate and failure_reward)")
+        if getattr(task, 'in_process', False) and self.name != 'serial':
+            raise ConfigError(f"{type(task).__name__} trains state shared by all its children: it runs in this process (serial executor), not {self.name}")
         if task is not self.task: self._start(task); self.task = task
         return self
     def _start(self, task): pass

@@ -27,9 +27,9 @@ import fastai.callback.schedule # adds `Learner.fit_one_cycle`
 from ..models.cnn import build_cnn, cnn_flops, count_params
 
 # %% auto #0
-__all__ = ['task_classes', 'PRECISIONS', 'SCHEDS', 'Task', 'FunctionTask', 'failure_reason', 'is_oom', 'reward_acc_cubed',
-           'NASRewardCallback', 'TimeBudgetCallback', 'NaNGuardCallback', 'autocast_guard', 'CPUMixedPrecision',
-           'precision_cb', 'LearnerTask', 'ImageTask', 'train_child', 'retrain']
+__all__ = ['task_classes', 'PRECISIONS', 'SCHEDS', 'Task', 'FunctionTask', 'reward_acc_cubed', 'NASRewardCallback',
+           'TimeBudgetCallback', 'NaNGuardCallback', 'autocast_guard', 'CPUMixedPrecision', 'precision_cb',
+           'LearnerTask', 'ImageTask', 'train_child', 'retrain']
 
 # %% ../../nbs/05_tasks.ipynb #a7e1fa84
 task_classes = {} # name -> Task subclass
@@ -58,17 +58,6 @@ class FunctionTask(Task):
         t0 = time.perf_counter()
         return ChildResult(arch, float(self.fn(arch)), wall=time.perf_counter()-t0)
     def config(self): return {**super().config(), 'fn': getattr(self.fn, '__name__', str(self.fn))}
-
-# %% ../../nbs/05_tasks.ipynb #898590af
-def failure_reason(e:BaseException) -> str:
-    "`TypeName: message` on one line."
-    msg = ' '.join(str(e).split())
-    return f"{type(e).__name__}: {msg}"[:500] if msg else type(e).__name__
-
-def is_oom(e:BaseException) -> bool:
-    "Whether `e` says memory ran out (torch's `OutOfMemoryError`, `MemoryError`, or an allocator's message)."
-    return isinstance(e, MemoryError) or type(e).__name__ == 'OutOfMemoryError' or (
-        isinstance(e, RuntimeError) and ("out of memory" in str(e) or "can't allocate memory" in str(e)))
 
 # %% ../../nbs/05_tasks.ipynb #144ea37f
 def reward_acc_cubed(accs:Sequence[float], # validation accuracy after each epoch, oldest first

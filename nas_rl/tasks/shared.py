@@ -22,7 +22,7 @@ __all__ = ['SharedWeightsTask', 'SharedTraining', 'derive']
 # %% ../../nbs/12c_tasks_shared.ipynb #d7e7640d
 class SharedWeightsTask(Task):
     "Children are paths through one shared network `net`: `evaluate` is a forward pass on validation minibatches."
-    name = 'shared'
+    name,in_process = 'shared',True # the shared weights live here: children cannot go to other processes
     def __init__(self, data, # an `ImageData` (device-side loaders: `.dls.train`, `.dls.valid`)
                  net:nn.Module, # the shared network; `net.arch = arch` chooses the path `forward` runs
                  epochs:int=50, # epochs of shared training in all: the length of the cosine schedule
