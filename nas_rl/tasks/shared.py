@@ -44,8 +44,12 @@ class SharedWeightsTask(Task):
 # %% ../../nbs/12c_tasks_shared.ipynb #8a0599a0
 @patch(as_prop=True)
 def valid_batches(self:SharedWeightsTask) -> list:
-    "The validation split's batches, on the device, made once."
-    if self._valid is None: self._valid = [(x.to(self.dev), y.to(self.dev)) for x,y in self.data.dls.valid]
+    "The validation split's batches, on the device, made once, in a fixed shuffled order (every batch mixes the classes)."
+    if self._valid is None:
+        xs,ys = zip(*self.data.dls.valid)
+        x,y = torch.cat(xs),torch.cat(ys)
+        perm,bs = torch.randperm(len(y), generator=torch.Generator().manual_seed(0)),len(ys[0])
+        self._valid = [(x[i].to(self.dev), y[i].to(self.dev)) for i in perm.split(bs)]
     return self._valid
 
 @patch
