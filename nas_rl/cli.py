@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, inspect, importlib, re, sys, os, time, json, sqlite3
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -99,8 +99,33 @@ _recipes = { # the first is the default space
 }
 
 def _recipe(cfg:dict) -> _Recipe:
-    "The recipe of a run config's space (runs stored before --space existed are CNN runs)."
-    return _recipes[check_choice('space', cfg.get('space', next(iter(_recipes))), list(_recipes))]
+    "The recipe of a run config's space (runs stored before --space existed are CNN runs), with or without weight sharing."
+    r = _recipes[check_choice('space', cfg.get('space', next(iter(_recipes))), list(_recipes))]
+    return _shared_recipe(r) if cfg.get('weight_sharing') else r
+
+# %% ../nbs/14_cli.ipynb #406e70d2
+_ws_flags = ('weight_sharing', 'channels', 'cells', 'derive', 'warmup', 'every') # run-config keys of shared runs
+
+def _shared_recipe(r:_Recipe) -> _Recipe:
+    "The recipe of `r`'s space with weight sharing: one shared network trained on the space's data (NAS-Bench-201: images)."
+    data,datasets = ('images', _recipes['cnn'].datasets) if r.data is None else (r.data, r.datasets)
+    kw = dict(epochs='epochs', lr='child_lr') | ({'reward_fn': r.task_kw['reward_fn']} if 'reward_fn' in r.task_kw else {})
+    return replace(r, task='shared_lm' if data == 'text' else 'shared', trains='paths through one shared network', data=data,
+                   datasets=datasets, task_kw=kw, flags=r.flags + _ws_flags, needs={}, depth=False, record=())
+
+def _shared_net(cfg:dict, space, data):
+    "The shared network of a run config: NAS-Bench-201's, the CNN space's or the cell space's."
+    import torch
+    torch.manual_seed(cfg['seed'])
+    if cfg['space'] == 'nb201':
+        from nas_rl.models.nb201 import NB201SuperNet
+        return NB201SuperNet(data.n_in, data.n_out, C=cfg['channels'], N=cfg['cells'])
+    if cfg['space'] == 'cnn':
+        from nas_rl.models.cnn import CNNSuperNet
+        return CNNSuperNet(space, cfg['depth'], data.n_in, data.n_out)
+    from nas_rl.models.cell import CellSuperLM
+    from nas_rl.tasks.lm import DEFAULT_HIDDEN
+    return CellSuperLM(space, data.vocab_sz, cfg['hidden'] or DEFAULT_HIDDEN)
 
 # %% ../nbs/14_cli.ipynb #e8b3a5c4
 def _key(src): return src if isinstance(src, str) else src[0]
@@ -150,6 +175,8 @@ def _search_options(s:argparse.ArgumentParser):
     from nas_rl.tasks.nb201 import NB201Task, NB201_COLUMNS
     from nas_rl.data.text import ptb_data
     from nas_rl.executors import executors, get_executor, PoolExecutor
+    from nas_rl.models.nb201 import NB201SuperNet
+    from nas_rl.tasks.shared import SharedTraining, derive
     def knob(name, type, help, note=''): # a strategy argument: its default is the chosen strategy's
         ds = _strategy_defaults(name[2:].replace('-', '_'))
         s.add_argument(name, type=type, default=next(iter(ds.values())) if len(set(ds.values())) == 1 else None,
@@ -166,7 +193,7 @@ def _search_options(s:argparse.ArgumentParser):
                    help='NAS-Bench-201 validation accuracy the search sees (default: %(default)s)')
     knob('--population', _pos_int, 'evolution: population size', 'Real et al.: 100')
     knob('--sample-size', _pos_int, 'evolution: tournament size', 'Real et al.: 25')
-    s.add_argument('--children', type=_pos_int, default=None, help=f'children to train in all (default: {_CHILDREN})')
+    s.add_argument('--children', type=_pos_int, default=None, help=f'children to train in all (default: {_CHILDREN}; with weight sharing (epochs - warmup) * every * per-step)')
     s.add_argument('--per-step', type=_pos_int, default=_default(Search, 'per_step'), help="children per controller step (paper's m; default: %(default)s)")
     epochs = ', '.join(f'{v} for {k}' for k,v in _task_defaults('epochs').items())
     s.add_argument('--epochs', type=_pos_int, default=4, help=f"epochs per child (default: %(default)s, a quick demo; the library's: {epochs}, the paper's)")
@@ -204,6 +231,12 @@ def _search_options(s:argparse.ArgumentParser):
     s.add_argument('--workers', type=_pos_int, default=None, help=f"pool: worker processes (default: {_default(PoolExecutor, 'workers')}); ray: children at once")
     s.add_argument('--ray-address', default=None, help="join this Ray cluster ('auto', 'ray://host:10001') instead of starting Ray here")
     s.add_argument('--async', dest='async_', action='store_true', help='start a child whenever a worker frees; update after every --per-step results')
+    s.add_argument('--weight-sharing', action='store_true', help='children are paths through one shared network (ENAS); --epochs are then epochs of training it')
+    s.add_argument('--channels', type=_pos_int, default=_default(NB201SuperNet, 'C'), help='weight sharing, nb201: channels of the first stage (benchmark: 16; default: %(default)s)')
+    s.add_argument('--cells', type=_pos_int, default=_default(NB201SuperNet, 'N'), help='weight sharing, nb201: cells per stage (benchmark: 5; default: %(default)s)')
+    s.add_argument('--derive', type=_pos_int, default=_default(derive, 'n'), help='weight sharing: architectures sampled at the end and scored on the whole validation split (default: %(default)s)')
+    s.add_argument('--warmup', type=int, default=_default(SharedTraining, 'warmup'), help='weight sharing: first epochs with uniformly random paths (TuNAS; default: %(default)s)')
+    s.add_argument('--every', type=_pos_int, default=_default(SharedTraining, 'every'), help='weight sharing: controller steps per epoch of shared training (default: %(default)s)')
 
 def get_parser(argv:list|None=None) -> argparse.ArgumentParser:
     "The `nas_rl` argument parser; for an `argv` of another command, without `search`'s options (they import torch to read defaults)."
@@ -240,11 +273,19 @@ def _check_dataset(cfg:dict, r:_Recipe):
         n,o = next((n,o) for n,o in _recipes.items() if d in o.datasets)
         raise ConfigError(f"--space {cfg['space']} trains {r.trains}: use --dataset {_or(r.datasets)}, not {d} ({d} is {o.data}: search {o.what} with --space {n})")
 
+def _check_shared(args):
+    "Refuse options a weight-sharing run cannot honour, before any work."
+    if args.warmup >= args.epochs: raise ConfigError(f"--warmup {args.warmup} leaves none of --epochs {args.epochs} for the strategy to sample paths; use fewer warm-up epochs")
+    if args.warmup < 0: raise ConfigError(f"--warmup must be >= 0, got {args.warmup}")
+    if args.executor != 'serial' or args.async_: raise ConfigError("--weight-sharing trains one shared network in this process: use the serial executor, without --async")
+    if args.params: raise ConfigError("--params sizes children trained from scratch; with --weight-sharing give the shared language model's --hidden")
+
 def search_config(args) -> dict:
     "The run-defining options of parsed `search` arguments, as a JSON-able dict."
-    cfg = {k: getattr(args, k) for k in _run_keys}
+    cfg = {k: getattr(args, k) for k in _run_keys} | ({'weight_sharing': True} if args.weight_sharing else {})
     r = _recipe(cfg)
-    if cfg['children'] is None: cfg['children'] = _CHILDREN
+    if args.weight_sharing: _check_shared(args)
+    if cfg['children'] is None: cfg['children'] = (args.epochs - args.warmup) * args.every * args.per_step if args.weight_sharing else _CHILDREN
     _check_dataset(cfg, r)
     cfg |= {k: getattr(args, k) for k in r.flags}
     if cfg.get('hidden') and cfg.get('params'): raise ConfigError("give --hidden or --params, not both")
@@ -254,10 +295,9 @@ def search_config(args) -> dict:
         if cfg[r.task_kw[a]] is None: cfg[r.task_kw[a]] = _default(_task_class(r.task), a)
     for k,what in r.needs.items():
         if cfg[k] is None: raise ConfigError(f"--space {cfg['space']} needs {_flag(k)} PATH, {what}")
-    for k in ('data_dir', *r.needs):
+    for k in ('data_dir', 'table'):
         if cfg[k] is not None: cfg[k] = str(Path(cfg[k]).expanduser().resolve())
-    for k in r.needs:
-        if not Path(cfg[k]).is_file(): raise DataError(f"{_flag(k)} {cfg[k]} does not exist")
+    if cfg['table'] is not None and not Path(cfg['table']).is_file(): raise DataError(f"--table {cfg['table']} does not exist")
     if cfg['dataset'] == 'folder' and cfg['data_dir'] is None: raise ConfigError("--dataset folder needs --data-dir PATH")
     if not 0 <= cfg['baseline_decay'] < 1: raise ConfigError(f"--baseline-decay must be in [0, 1), got {cfg['baseline_decay']}")
     if not cfg['entropy_weight'] >= 0: raise ConfigError(f"--entropy-weight must be >= 0, got {cfg['entropy_weight']}")
@@ -276,10 +316,13 @@ def make_space(cfg:dict) -> SearchSpace:
     spec = _recipe(cfg).space_kw
     with _flags_for(spec): return space_from_config({'name': cfg.get('space', next(iter(_recipes))), **_args(spec, cfg)})
 
-def make_task(cfg:dict, data=None, device=None):
+def make_task(cfg:dict, data=None, device=None, space=None):
     "The task of a run config's space, from `nas_rl.tasks.task_classes`; children learn from `data` on `device`."
     r = _recipe(cfg)
     kw = _args(r.task_kw, cfg) | (dict(data=data, device=device) if r.data else {})
+    if cfg.get('weight_sharing'):
+        import nas_rl.tasks.shared # registers 'shared' and 'shared_lm'
+        kw['net'] = _shared_net(cfg, space or make_space(cfg), data)
     with _flags_for(r.task_kw): return _task_class(r.task)(**kw)
 
 def make_strategy(cfg:dict, space:SearchSpace):
@@ -354,6 +397,7 @@ def cmd_search(args) -> int:
         elif store.config != cfg: store.set_meta('config', cfg) # a resumed run's new --children, once every check passed
         search = build_search(cfg, space, data, store, device, quiet=args.quiet, log=args.log, executor=executor)
         search.run()
+        if cfg.get('weight_sharing'): _derive(search, store, cfg)
         _summary(search, store)
     finally:
         if executor is not None: executor.close()
@@ -364,17 +408,31 @@ def cmd_search(args) -> int:
 def build_search(cfg, space, data, store, device=None, quiet=False, cbs=None, log=False, executor=None):
     "A `Search` (with checkpoints and, for growing spaces, the depth schedule) from a run config."
     from nas_rl.search import Search, DepthSchedule, ProgressCallback, Checkpoint, LogCallback
-    task,strat = make_task(cfg, data, device),make_strategy(cfg, space)
+    task,strat = make_task(cfg, data, device, space),make_strategy(cfg, space)
     sched = [DepthSchedule(cfg['depth'], cfg['depth_add'], cfg['depth_every'], cfg['max_depth'])] if _recipe(cfg).depth else []
-    cbs = [*sched, Checkpoint()] + ([] if quiet else [ProgressCallback()]) + ([LogCallback()] if log else []) + list(cbs or [])
+    if cfg.get('weight_sharing'):
+        from nas_rl.tasks.shared import SharedTraining
+        sched,bar = [SharedTraining(cfg['every'], cfg['warmup'], cfg['seed'], show_bar=not quiet)],[]
+    else: bar = [] if quiet else [ProgressCallback()]
+    cbs = [*sched, Checkpoint()] + bar + ([LogCallback()] if log else []) + list(cbs or [])
     return Search(space, task, strat, n_children=cfg['children'], per_step=cfg['per_step'], cbs=cbs, store=store, seed=cfg['seed'],
                   executor=executor, async_=cfg.get('async', False))
+
+def _derive(search, store, cfg:dict) -> list:
+    "The ENAS derive step of a shared run: `--derive` sampled architectures scored on the whole validation split; the best 10 go to the store."
+    from nas_rl.tasks.shared import derive
+    top = derive(search.task, search.strategy, n=cfg['derive'], k=10, depth=search.depth)
+    rows = [{'arch': a.to_dict(), 'score': v, 'reward': search.task.reward(v)} for a,v in top]
+    store.set_meta('derived', {'metric': search.task.metric, 'n': cfg['derive'], 'top': rows})
+    return rows
 
 def _summary(search, store):
     top = store.top(1)
     t = search.timings
     print(f"{store.n_children} children in {store.run_dir}; controller time {t['ask']+t['tell']:.2f}s of {t['total']:.1f}s")
     if top: print(f"best reward {top[0]['reward']:.4f}: {top[0]['arch']}")
+    if d := store.get_meta('derived', None):
+        print(f"derived pick ({d['metric']} {d['top'][0]['score']:.4f} on the whole validation split, best of {d['n']}): {arch_from_dict(d['top'][0]['arch'])}")
     print(f"next: nas_rl show {store.run_dir} | nas_rl plot {store.run_dir} | nas_rl retrain {store.run_dir}")
 
 # %% ../nbs/14_cli.ipynb #646dc68f
@@ -387,6 +445,11 @@ def _metric(r) -> float:
 def _fmt_row(r):
     return f"{r['id']:>5} {r['step']:>5} {r['reward']:>8.4g} {_metric(r):>8.4g} {r['params'] or 0:>9,} {r['wall']:>7.1f}  {r['arch']}"
 
+def _show_derived(d:dict):
+    print(f"derived: the best of {d['n']} sampled architectures by {d['metric']} on the whole validation split, under the shared weights")
+    print(f"{'rank':>5} {d['metric']:>9} {'reward':>8}  arch")
+    for k,r in enumerate(d['top'], 1): print(f"{k:>5} {r['score']:>9.4g} {r['reward']:>8.4g}  {arch_from_dict(r['arch'])}")
+
 def cmd_show(args) -> int:
     from nas_rl.store import RunStore
     with RunStore.open(args.run_dir, readonly=True) as st:
@@ -396,6 +459,7 @@ def cmd_show(args) -> int:
         metric = 'val_ppl' if any('valid_ppl' in r['metrics'] for r in rows) else 'val_acc'
         print(f"{'id':>5} {'step':>5} {'reward':>8} {metric:>8} {'params':>9} {'wall_s':>7}  arch")
         for r in rows: print(_fmt_row(r))
+        if d := st.get_meta('derived', None): _show_derived(d)
         if st.get_meta('retrain', None): print('retrain:', json.dumps(st.get_meta('retrain')))
     return 0
 
@@ -433,9 +497,34 @@ def _scores(res:dict) -> str:
     bpc = f", test bits per character {res['test_bpc']:.3f}" if 'test_bpc' in res else ''
     return f"test perplexity {res['test_ppl']:.2f}{bpc} (valid {res['valid_ppl']:.2f}, {size})"
 
+def _scratch_task(cfg:dict, data, device):
+    "The task that trains a shared run's pick from scratch: the space's own (NAS-Bench-201: its network at the shared one's size)."
+    if cfg['space'] != 'nb201': return make_task({**cfg, 'weight_sharing': False, 'child_lr': None}, data, device)
+    from nas_rl.tasks import ImageTask
+    from nas_rl.models.nb201 import build_nb201
+    return ImageTask(data, build=partial(build_nb201, C=cfg['channels'], N=cfg['cells']), device=device)
+
+def _retrain_shared(args, cfg:dict, derived:dict|None) -> int:
+    "Train the `--rank`-th derived architecture of a shared run from scratch (a NAS-Bench-201 cell is also looked up in `--table`)."
+    from nas_rl.store import RunStore
+    if not derived: raise StoreError(f"{args.run_dir} has no derived architectures: its search has not finished (continue it with nas_rl search --resume --run-dir {args.run_dir})")
+    if len(derived['top']) < args.rank: raise StoreError(f"{args.run_dir} derived only {len(derived['top'])} architectures; cannot retrain rank {args.rank}")
+    row = derived['top'][args.rank-1]; arch = arch_from_dict(row['arch'])
+    if cfg['space'] == 'nb201' and cfg.get('table'):
+        from nas_rl.tasks.nb201 import NB201Task
+        print(f"NAS-Bench-201 table: test accuracy {NB201Task(cfg['table']).test_acc(arch)/100:.4f} (c10_test_200, 200 epochs) of {arch}")
+    device = get_device(args.device)
+    task = _scratch_task(cfg, load_data(cfg, device, data_dir=args.data_dir), device)
+    print(f"retraining derived pick {args.rank} ({derived['metric']} {row['score']:.4f} under the shared weights) from scratch for {args.epochs} epochs: {arch}")
+    res = task.retrain(arch, epochs=args.epochs, seed=cfg['seed'], show_bar=sys.stdout.isatty())
+    print(_scores(res))
+    with RunStore.open(args.run_dir) as st: st.set_meta('retrain', {'derived_rank': args.rank, 'epochs': args.epochs, **res})
+    return 0
+
 def cmd_retrain(args) -> int:
     from nas_rl.store import RunStore
-    with RunStore.open(args.run_dir, readonly=True) as st: cfg,top = st.config,st.top(args.rank)
+    with RunStore.open(args.run_dir, readonly=True) as st: cfg,top,derived = st.config,st.top(args.rank),st.get_meta('derived', None)
+    if cfg.get('weight_sharing'): return _retrain_shared(args, cfg, derived)
     if len(top) < args.rank: raise StoreError(f"{args.run_dir} has only {len(top)} finished children; cannot retrain rank {args.rank}")
     row = top[args.rank-1]
     if not _recipe(cfg).data: # a tabular benchmark: the fully trained cell's test accuracy is in the table

@@ -34,6 +34,24 @@ def has_store(d):
     try: return len(steps(d)) >= 0
     except sqlite3.Error: return False
 
+def kill_and_resume(d, args, seed, tries=6, pause=2.):
+    "Run `nas_rl search args` in `d`, SIGKILL it at random moments (each after it stored a child of its own) and resume it until it finishes: (snapshots of the children after each try, kills)."
+    rng, snaps, kills = random.Random(seed), [], 0
+    for k in range(tries):
+        p = start('search', *args, '--run-dir', d) if not (d/'run.db').exists() else start('search', '--resume', '--run-dir', d, '--quiet')
+        n0 = len(snaps[-1]) if snaps else 0
+        assert wait_for(lambda: (has_store(d) and len(children(d)) > n0) or p.poll() is not None), f"seed {seed}: stuck"
+        time.sleep(rng.uniform(0, pause))
+        if p.poll() is None: os.kill(p.pid, signal.SIGKILL); kills += 1
+        rc = p.wait(); err = p.stderr.read(); p.stderr.close()
+        assert rc in (0, -signal.SIGKILL), f"seed {seed}: rc {rc}: {err}"
+        snaps.append(children(d))
+        if rc == 0: break
+    if rc != 0:
+        r = nas_rl('search', '--resume', '--run-dir', d, '--quiet')
+        assert r.returncode == 0, r.stderr
+    return snaps, kills
+
 # depth schedule moves during the run (2 -> 3 -> 4), so it must be restored too
 ARGS = ['--children', 12, '--per-step', 2, '--epochs', 1, '--depth', 2, '--depth-add', 1, '--depth-every', 4,
         '--max-depth', 4, '--quiet', '--seed', 7]
@@ -44,21 +62,8 @@ def test_random_kills_then_resume(tmp_path, mode):
     d, full = tmp_path/'run', tmp_path/'full'
     r = nas_rl('search', *ARGS, *extra, '--run-dir', full)
     assert r.returncode == 0, r.stderr
-    seed = random.randrange(2**32); rng = random.Random(seed)
-    snaps, kills = [], 0
-    for k in range(6):
-        p = start('search', *ARGS, *extra, '--run-dir', d) if not (d/'run.db').exists() else start('search', '--resume', '--run-dir', d, '--quiet')
-        n0 = len(snaps[-1]) if snaps else 0 # kill at a random moment after this run has trained a child of its own
-        assert wait_for(lambda: (has_store(d) and len(children(d)) > n0) or p.poll() is not None), f"seed {seed}: stuck"
-        time.sleep(rng.uniform(0, 2))
-        if p.poll() is None: os.kill(p.pid, signal.SIGKILL); kills += 1
-        rc = p.wait(); err = p.stderr.read(); p.stderr.close()
-        assert rc in (0, -signal.SIGKILL), f"seed {seed}: rc {rc}: {err}"
-        snaps.append(children(d))
-        if rc == 0: break
-    if rc != 0:
-        r = nas_rl('search', '--resume', '--run-dir', d, '--quiet')
-        assert r.returncode == 0, r.stderr
+    seed = random.randrange(2**32)
+    snaps, kills = kill_and_resume(d, [*ARGS, *extra], seed)
     after = children(d)
     assert kills >= 2, f"seed {seed}: the search was killed only {kills} times"
     assert len(after) == 12 and len({(s, i) for s, i, *_ in after}) == 12, f"seed {seed}"

@@ -9,13 +9,14 @@ from typing import Callable, NamedTuple
 import torch, torch.nn as nn
 from torch.autograd.function import once_differentiable
 from fastcore.basics import patch
+from fastcore.meta import delegates
 from fastai.text.models.awdlstm import RNNDropout
 from ..core import *
 from ..spaces.cell import *
 
 # %% auto #0
 __all__ = ['COMBINE_FNS', 'ACTIVATION_FNS', 'CellOp', 'CellProgram', 'NASCell', 'CellLayer', 'CellLM', 'lm_params',
-           'hidden_for_params', 'build_lm']
+           'hidden_for_params', 'build_lm', 'CellSuperLM', 'cell_lm_from_super']
 
 # %% ../../nbs/11_models_cell.ipynb #67607eb4
 COMBINE_FNS = {'add': torch.add, 'elem_mult': torch.mul, 'max': torch.maximum}
@@ -339,3 +340,38 @@ def build_lm(arch:CellArch|str, # the cell, or 'lstm'
     if hidden is None:
         hidden = hidden_for_params(n_params, arch, vocab_sz, **{k: kw[k] for k in ('n_layers', 'bias', 'tie') if k in kw})
     return CellLM(arch, vocab_sz, hidden, **kw)
+
+# %% ../../nbs/11_models_cell.ipynb #d607c859
+def _check_cell(space:CellSpace, arch) -> CellArch:
+    "`arch` if it is a cell of `space`'s base, else a `ConfigError`."
+    if not isinstance(arch, CellArch): raise ConfigError(f"arch must be a CellArch of base {space.base}, got {arch!r:.60}")
+    if arch.base != space.base: raise ConfigError(f"The cells of this model's space have base {space.base}; got a cell of base {arch.base}")
+    return arch
+
+@delegates()
+class CellSuperLM(CellLM):
+    "A `CellLM` whose cell is `self.arch`, switchable between forward passes: every cell of `space` shares its weights."
+    def __init__(self, space:CellSpace, # the cells that share the weights
+                 vocab_sz:int, # words in the vocabulary
+                 hidden:int, # units per layer, also the embedding size
+                 **kwargs):
+        if not isinstance(space, CellSpace): raise ConfigError(f"space must be a CellSpace, got {type(space).__name__}")
+        self.space,self.lm_kw,self._progs = space,kwargs,{} # before `CellLM.__init__`, which sets the first `arch`
+        super().__init__(space.decode([0] * len(space.decisions())), vocab_sz, hidden, **kwargs)
+
+    @property
+    def arch(self) -> CellArch: return self._arch
+    @arch.setter
+    def arch(self, arch:CellArch):
+        self._arch = _check_cell(self.space, arch)
+        if not hasattr(self, 'rnns'): return # `CellLM.__init__` is about to build the layers with this cell
+        if arch not in self._progs: self._progs[arch] = CellProgram(arch)
+        for rnn in self.rnns: rnn.cell.prog,rnn.cell.arch = self._progs[arch],arch
+
+# %% ../../nbs/11_models_cell.ipynb #f46e1419
+def cell_lm_from_super(net:CellSuperLM, # the weight-sharing model
+                       arch:CellArch) -> CellLM: # a cell of `net.space`'s base
+    "The stand-alone `CellLM` of `arch`, with `net`'s sizes and dropouts and a copy of its shared weights."
+    lm = CellLM(_check_cell(net.space, arch), net.vocab_sz, net.hidden, **net.lm_kw).to(net.encoder.weight)
+    lm.load_state_dict(net.state_dict())
+    return lm.train(net.training)

@@ -11,18 +11,20 @@ from ..core import *
 import torch
 from torch import nn
 import torch.nn.functional as F
-from fastcore.basics import store_attr, patch
+from fastcore.basics import store_attr, patch, noop
 from fastai.torch_core import default_device
+from fastprogress.fastprogress import progress_bar
 from . import Task
 from ..search import SearchCallback
 
 # %% auto #0
-__all__ = ['SharedWeightsTask', 'SharedTraining', 'derive']
+__all__ = ['SharedWeightsTask', 'SharedTraining', 'derive', 'SharedLMTask']
 
 # %% ../../nbs/12c_tasks_shared.ipynb #d7e7640d
 class SharedWeightsTask(Task):
     "Children are paths through one shared network `net`: `evaluate` is a forward pass on validation minibatches."
     name,in_process = 'shared',True # the shared weights live here: children cannot go to other processes
+    metric,shuffle_valid = 'valid_acc',True # what a child's score is called; whether validation batches may be shuffled
     def __init__(self, data, # an `ImageData` (device-side loaders: `.dls.train`, `.dls.valid`)
                  net:nn.Module, # the shared network; `net.arch = arch` chooses the path `forward` runs
                  epochs:int=50, # epochs of shared training in all: the length of the cosine schedule
@@ -39,42 +41,51 @@ class SharedWeightsTask(Task):
         self.dev = default_device() if device is None else torch.device(device)
         self.net = net.to(self.dev)
         self.opt = torch.optim.SGD(self.net.parameters(), lr=lr, momentum=mom, nesterov=mom > 0, weight_decay=wd)
-        self.epoch,self.vpos,self._valid = 0,0,None
+        self.epoch,self.vpos,self.skipped,self._valid = 0,0,0,None
 
 # %% ../../nbs/12c_tasks_shared.ipynb #8a0599a0
 @patch(as_prop=True)
 def valid_batches(self:SharedWeightsTask) -> list:
-    "The validation split's batches, on the device, made once, in a fixed shuffled order (every batch mixes the classes)."
+    "The validation split's batches, on the device, made once; for images in a fixed shuffled order (every batch mixes the classes)."
     if self._valid is None:
-        xs,ys = zip(*self.data.dls.valid)
-        x,y = torch.cat(xs),torch.cat(ys)
-        perm,bs = torch.randperm(len(y), generator=torch.Generator().manual_seed(0)),len(ys[0])
-        self._valid = [(x[i].to(self.dev), y[i].to(self.dev)) for i in perm.split(bs)]
+        bs = list(self.data.dls.valid)
+        if self.shuffle_valid:
+            x,y = torch.cat([b[0] for b in bs]),torch.cat([b[1] for b in bs])
+            perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))
+            bs = [(x[i], y[i]) for i in perm.split(len(bs[0][1]))]
+        self._valid = [(x.to(self.dev), y.to(self.dev)) for x,y in bs]
     return self._valid
 
 @patch
 @torch.no_grad()
-def accuracy(self:SharedWeightsTask, arch, batches:list) -> float:
+def measure(self:SharedWeightsTask, arch, batches:list) -> float:
     "Accuracy of path `arch` on `batches` under the shared weights (batch-norm statistics of each batch)."
     self.net.arch = arch; self.net.eval()
     hit = n = 0
     for x,y in batches: hit += (self.net(x).argmax(1) == y).sum().item(); n += len(y)
     return hit / n
 
+@patch
+def reward(self:SharedWeightsTask, value:float) -> float:
+    "The reward of a measured score: accuracy itself."
+    return value
+
 # %% ../../nbs/12c_tasks_shared.ipynb #f3dd3dbb
 @patch
 def evaluate(self:SharedWeightsTask, arch, seed:int|None=None) -> ChildResult:
-    "Accuracy of `arch` on the next `eval_batches` validation minibatches: its reward during the search."
+    "The score of `arch` on the next `eval_batches` validation minibatches, and its reward: a child of the search."
     t0,vb = time.perf_counter(),self.valid_batches
-    bs = [vb[(self.vpos + i) % len(vb)] for i in range(self.eval_batches)]
-    self.vpos = (self.vpos + self.eval_batches) % len(vb)
-    acc = self.accuracy(arch, bs)
-    return ChildResult(arch, acc, metrics={'valid_acc': [acc]}, wall=time.perf_counter()-t0)
+    if seed is None: start,self.vpos = self.vpos,(self.vpos + self.eval_batches) % len(vb)
+    else: start = random.Random(seed).randrange(len(vb))
+    bs = [vb[(start + i) % len(vb)] for i in range(self.eval_batches)]
+    v,wall = self.measure(arch, bs),time.perf_counter()-t0
+    if not math.isfinite(v): return self.failed(arch, 'nan', f'{self.metric} is {v}', metrics={self.metric: [v]}, wall=wall)
+    return ChildResult(arch, self.reward(v), metrics={self.metric: [v]}, wall=wall)
 
 @patch
 def score(self:SharedWeightsTask, arch) -> float:
-    "Accuracy of `arch` on the whole validation split under the shared weights."
-    return self.accuracy(arch, self.valid_batches)
+    "The score of `arch` on the whole validation split under the shared weights."
+    return self.measure(arch, self.valid_batches)
 
 # %% ../../nbs/12c_tasks_shared.ipynb #e2a42e42
 @patch
@@ -83,16 +94,23 @@ def lr_at(self:SharedWeightsTask, epoch:int) -> float:
     return self.lr_min + (self.lr - self.lr_min) * (1 + math.cos(math.pi * min(epoch, self.epochs) / self.epochs)) / 2
 
 @patch
-def train_epoch(self:SharedWeightsTask, sample:Callable) -> float:
+def loss(self:SharedWeightsTask, out, y): return F.cross_entropy(out.flatten(0, -2), y.flatten())
+
+@patch
+def train_epoch(self:SharedWeightsTask, sample:Callable, on_batch:Callable|None=None) -> float:
     "One epoch of the shared weights, each minibatch through the path `sample()` returns; the mean training loss."
     for g in self.opt.param_groups: g['lr'] = self.lr_at(self.epoch)
     self.net.train(); tot = n = 0
+    reset = getattr(self.net, 'reset', noop)
+    reset()
     for x,y in self.data.dls.train:
         self.net.arch = sample()
-        loss = F.cross_entropy(self.net(x.to(self.dev)), y.to(self.dev))
+        loss = self.loss(self.net(x.to(self.dev)), y.to(self.dev))
+        if not torch.isfinite(loss): self.skipped += 1; reset(); continue
         self.opt.zero_grad(); loss.backward()
-        if self.clip: nn.utils.clip_grad_norm_(self.net.parameters(), self.clip)
+        if not torch.isfinite(nn.utils.clip_grad_norm_(self.net.parameters(), self.clip or math.inf)): self.skipped += 1; reset(); continue
         self.opt.step(); tot += loss.item(); n += 1
+        if on_batch is not None: on_batch(tot / n)
     self.epoch += 1
     return tot / max(n, 1)
 
@@ -100,13 +118,13 @@ def train_epoch(self:SharedWeightsTask, sample:Callable) -> float:
 @patch
 def state_dict(self:SharedWeightsTask) -> dict:
     rng = getattr(self.data.dls.train, 'rng', None)
-    return {'net': self.net.state_dict(), 'opt': self.opt.state_dict(), 'epoch': self.epoch, 'vpos': self.vpos,
+    return {'net': self.net.state_dict(), 'opt': self.opt.state_dict(), 'epoch': self.epoch, 'vpos': self.vpos, 'skipped': self.skipped,
             'train_rng': None if rng is None else [rng.getstate()[0], list(rng.getstate()[1]), rng.getstate()[2]]}
 
 @patch
 def load_state_dict(self:SharedWeightsTask, d:dict):
     self.net.load_state_dict(d['net']); self.opt.load_state_dict(d['opt'])
-    self.epoch,self.vpos = int(d['epoch']),int(d['vpos'])
+    self.epoch,self.vpos,self.skipped = int(d['epoch']),int(d['vpos']),int(d.get('skipped', 0))
     if d['train_rng'] is not None: v,k,g = d['train_rng']; self.data.dls.train.rng.setstate((int(v), tuple(int(x) for x in k), g))
 
 @patch
@@ -120,22 +138,79 @@ class SharedTraining(SearchCallback):
     order = -5
     def __init__(self, every:int=1, # controller steps per epoch of shared training
                  warmup:int=0, # epochs of uniformly random paths before the strategy samples them (TuNAS)
-                 seed:int=0): # seeds the warm-up paths
+                 seed:int=0, # seeds the warm-up paths
+                 show_bar:bool=False): # a fastprogress bar over the shared training's minibatches
         if every < 1 or warmup < 0: raise ConfigError(f"every must be >= 1 and warmup >= 0, got {every} and {warmup}")
-        store_attr(); self.losses = []
+        store_attr(); self.losses,self.bar = [],None
     def _random(self, rng): return self.space.decode(self.space.random_tokens(rng, self.depth), self.depth)
+    def _train(self, sample): self.losses.append(self.task.train_epoch(sample, self._show if self.show_bar else None))
     def before_search(self):
+        if self.show_bar: self._bar()
         rng = random.Random(self.seed)
-        while self.task.epoch < self.warmup: self.losses.append(self.task.train_epoch(partial(self._random, rng)))
+        while self.task.epoch < self.warmup: self._train(partial(self._random, rng))
     def before_step(self):
         if self.step % self.every or self.task.epoch >= self.task.epochs: return
-        self.losses.append(self.task.train_epoch(lambda: self.strategy.ask(1, self.depth)[0].arch))
+        self._train(lambda: self.strategy.ask(1, self.depth)[0].arch)
+    def after_search(self):
+        if self.bar is not None: self.bar.on_iter_end(); self.bar = None
+
+# %% ../../nbs/12c_tasks_shared.ipynb #d86d77a8
+@patch
+def _bar(self:SharedTraining):
+    self.nb = len(self.task.data.dls.train)
+    self.bar = progress_bar(range(self.task.epochs * self.nb), leave=True)
+    self.bar.update(self.task.epoch * self.nb); self.i = self.task.epoch * self.nb
+
+@patch
+def _show(self:SharedTraining, loss:float):
+    self.i += 1; st,rs = getattr(self.search, 'stats', None) or {},getattr(self.search, 'history', [])[-self.search.per_step:]
+    vals = [r.metrics[self.task.metric][0] for _,r in rs if self.task.metric in r.metrics]
+    self.bar.comment = (f"epoch {self.task.epoch+1}/{self.task.epochs} loss {loss:.3f}" + (f" | {self.task.metric} {sum(vals)/len(vals):.3f}" if vals else '')
+                        + (f" | entropy {st['entropy']:.2f}" if 'entropy' in st else ''))
+    self.bar.update(self.i)
 
 # %% ../../nbs/12c_tasks_shared.ipynb #63eb828f
 def derive(task:SharedWeightsTask, strategy, # the search's task and strategy
            n:int=100, # architectures to sample
            k:int=5, # how many of the best to return
            depth:int|None=None) -> list:
-    "The `k` best of `n` architectures sampled from `strategy`, by whole-validation accuracy under the shared weights: `[(arch, acc)]`."
+    "The `k` best of `n` architectures sampled from `strategy` by their whole-validation score under the shared weights: `[(arch, score)]`."
     archs = list({str(p.arch): p.arch for p in strategy.ask(n, depth)}.values())
-    return sorted(((a, task.score(a)) for a in archs), key=lambda t: -t[1])[:k]
+    return sorted(((a, task.score(a)) for a in archs), key=lambda t: -task.reward(t[1]))[:k]
+
+# %% ../../nbs/12c_tasks_shared.ipynb #045dbf11
+from .lm import reward_ppl
+
+class SharedLMTask(SharedWeightsTask):
+    "Weight sharing for recurrent cells: children are cells of one shared language model; a child's score is its perplexity."
+    name,metric,shuffle_valid = 'shared_lm','valid_ppl',False # a text stream is read in order
+    def __init__(self, data, # a `TextData`
+                 net:nn.Module, # the shared language model (`CellSuperLM`); `net.arch = cell` chooses the cell
+                 epochs:int=50, # epochs of shared training in all
+                 lr:float=20., # peak learning rate (ENAS: 20, plain SGD)
+                 lr_min:float=2., # final learning rate of the cosine schedule
+                 mom:float=0., # momentum (ENAS: none)
+                 wd:float=1e-7, # L2 weight decay (ENAS: 1e-7)
+                 clip:float|None=0.25, # gradient-norm clipping (ENAS: 0.25)
+                 reward_fn:Callable=reward_ppl, # a list of perplexities -> reward (paper: 80 / ppl^2)
+                 **kw): # `eval_batches`, `device`, `failure_reward`
+        super().__init__(data, net, epochs=epochs, lr=lr, lr_min=lr_min, mom=mom, wd=wd, clip=clip, **kw)
+        self.reward_fn = reward_fn
+
+# %% ../../nbs/12c_tasks_shared.ipynb #cc6870ed
+@patch
+@torch.no_grad()
+def measure(self:SharedLMTask, arch, batches:list) -> float:
+    "Perplexity of cell `arch` on `batches`, read in order from a zero state; the training state is put back after."
+    net = self.net; net.arch = arch; net.eval()
+    state,bs = net.state,net.bs; net.reset()
+    tot = n = 0
+    for x,y in batches: tot += self.loss(net(x), y).item() * y.numel(); n += y.numel()
+    net.state,net.bs = state,bs
+    return math.exp(min(tot / n, 700.))
+
+@patch
+def reward(self:SharedLMTask, value:float) -> float:
+    "The reward of a perplexity; one too large to square (a cell that diverged) earns nothing."
+    try: return self.reward_fn([value]) if math.isfinite(value) else 0.
+    except OverflowError: return 0.
