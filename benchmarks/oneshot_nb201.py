@@ -9,7 +9,8 @@ training images score the paths), through the library's own loop: `SharedWeights
 then `derive`. Strategies: REINFORCE (the controller samples the training paths and learns from validation
 minibatches, ENAS-style) and RSPS (random search: uniform paths, the same code). It reports:
   (i)  Kendall tau and Spearman rho between the shared-weight validation accuracy of `--n-eval` random cells (scored
-       on the first seed's RSPS network) and the table's `c10_valid_200`;
+       on the first seed's RSPS network) and the table's `c10_valid_200`: with batch statistics of each validation
+       batch, and with batch norm re-estimated per cell on `--recal` training batches (`score(arch, recal=k)`);
   (ii) each run's derived pick (best of `--derive` sampled cells by shared-weight validation accuracy) and its table
        `c10_test_200`;
   (iii) wall time and training images/s.
@@ -56,8 +57,11 @@ def run_one(a, strategy:str, seed:int, with_tau:bool) -> dict:
         rng = random.Random(12345)
         cells = list({str(c): c for c in (sp.decode(sp.random_tokens(rng)) for _ in range(a.n_eval))}.values())
         shared = [task.score(c) for c in cells]; truth = [table.rows[str(c)][0] for c in cells]
+        recal = [task.score(c, recal=a.recal) for c in cells] if a.recal else None
         res['tau'] = {'kendall_tau': float(stats.kendalltau(shared, truth).statistic), 'spearman': float(stats.spearmanr(shared, truth).statistic),
                       'n_cells': len(cells), 'pairs': [[str(c), s_, t_] for c,s_,t_ in zip(cells, shared, truth)]}
+        if recal: res['tau'] |= {'kendall_tau_recal': float(stats.kendalltau(recal, truth).statistic), 'spearman_recal': float(stats.spearmanr(recal, truth).statistic),
+                                 'recal_scores': recal}
     res['wall_s'] = time.perf_counter() - t0
     return res
 
@@ -74,6 +78,7 @@ if __name__ == '__main__':
     p.add_argument('--seeds', type=int, default=3); p.add_argument('--n-eval', type=int, default=200)
     p.add_argument('--derive', type=int, default=50, help='cells sampled from the final strategy to pick from')
     p.add_argument('--strategies', nargs='+', default=['reinforce', 'random'])
+    p.add_argument('--recal', type=int, default=10, help='also rank the cells with batch norm re-estimated per cell on this many training batches (0: not)')
     p.add_argument('--jobs', type=int, default=2, help='runs at once (one torch thread each)')
     p.add_argument('--json', default=None)
     a = p.parse_args()
@@ -92,9 +97,11 @@ if __name__ == '__main__':
     summary = {s: {'mean_test_acc': st.mean(r['test_acc'] for r in runs if r['strategy'] == s),
                    'std_test_acc': st.pstdev([r['test_acc'] for r in runs if r['strategy'] == s])} for s in {r['strategy'] for r in runs}}
     for s,v in summary.items(): print(f"{s:>10}: mean test accuracy of the pick {v['mean_test_acc']:.2f} ± {v['std_test_acc']:.2f}")
-    if tau: print(f"ranking of {tau['n_cells']} random cells (first RSPS network): Kendall tau {tau['kendall_tau']:.3f}, Spearman {tau['spearman']:.3f}")
+    if tau: print(f"ranking of {tau['n_cells']} random cells (first RSPS network): Kendall tau {tau['kendall_tau']:.3f}, Spearman {tau['spearman']:.3f}"
+                  + (f"; batch norm re-estimated per cell on {a.recal} training batches: tau {tau['kendall_tau_recal']:.3f}, Spearman {tau['spearman_recal']:.3f}" if 'kendall_tau_recal' in tau else ''))
     print(f"wall {wall:.0f}s with {a.jobs} runs at once; training {st.mean(r['train_images_per_s'] for r in runs):.0f} images/s per run")
-    out = {'kendall_tau': tau and tau['kendall_tau'], 'spearman': tau and tau['spearman'], 'tau_detail': tau, 'picks': picks,
+    out = {'kendall_tau': tau and tau['kendall_tau'], 'spearman': tau and tau['spearman'], 'kendall_tau_recal': tau and tau.get('kendall_tau_recal'),
+           'spearman_recal': tau and tau.get('spearman_recal'), 'tau_detail': tau, 'picks': picks,
            'summary': summary, 'runs': runs, 'wall_s': wall, 'settings': vars(a),
            'machine': f"{platform.machine()}, {os.cpu_count()} cores, {a.jobs} runs at once, 1 torch thread each"}
     if a.json: Path(a.json).write_text(json.dumps(out, indent=1) + '\n'); print(f"wrote {a.json}")

@@ -43,10 +43,10 @@ class NB201Cell(nn.Module):
 
 # %% ../../nbs/12a_models_nb201.ipynb #a0b0bbda
 class ResBlock(nn.Module):
-    "NAS-Bench-201's residual reduction block (`ResNetBasicblock` with stride 2)."
-    def __init__(self, ni:int, nf:int):
+    "NAS-Bench-201's residual reduction block (`ResNetBasicblock` with stride 2); `bn_kw` go to its batch norms."
+    def __init__(self, ni:int, nf:int, **bn_kw):
         super().__init__()
-        self.conv_a,self.conv_b = relu_conv_bn(ni, nf, 3, 2),relu_conv_bn(nf, nf, 3)
+        self.conv_a,self.conv_b = relu_conv_bn(ni, nf, 3, 2, **bn_kw),relu_conv_bn(nf, nf, 3, **bn_kw)
         self.down = nn.Sequential(nn.AvgPool2d(2, 2), nn.Conv2d(ni, nf, 1, bias=False))
     def forward(self, x): return self.down(x) + self.conv_b(self.conv_a(x))
 
@@ -88,7 +88,7 @@ class NB201SuperNet(nn.Module):
         self.stem = nn.Sequential(nn.Conv2d(n_in, C, 3, padding=1, bias=False), nn.BatchNorm2d(C, **bn))
         self.body = nn.ModuleList()
         for s,c in enumerate((C, 2*C, 4*C)):
-            if s: self.body.append(ResBlock(c//2, c))
+            if s: self.body.append(ResBlock(c//2, c, **bn))
             self.body.extend(NB201SharedCell(c, **bn) for _ in range(N))
         self.head = nn.Sequential(nn.BatchNorm2d(4*C, **bn), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4*C, n_out))
         self.arch = None

@@ -18,7 +18,7 @@ from . import Task
 from ..search import SearchCallback
 
 # %% auto #0
-__all__ = ['SharedWeightsTask', 'SharedTraining', 'derive', 'SharedLMTask']
+__all__ = ['SharedWeightsTask', 'SharedTraining', 'recalibrated', 'derive', 'SharedLMTask']
 
 # %% ../../nbs/12c_tasks_shared.ipynb #d7e7640d
 class SharedWeightsTask(Task):
@@ -61,6 +61,12 @@ def valid_batches(self:SharedWeightsTask) -> list:
 def measure(self:SharedWeightsTask, arch, batches:list) -> float:
     "Accuracy of path `arch` on `batches` under the shared weights (batch-norm statistics of each batch)."
     self.net.arch = arch; self.net.eval()
+    return self._accuracy(batches)
+
+@patch
+@torch.no_grad()
+def _accuracy(self:SharedWeightsTask, batches:list) -> float:
+    "The share of correct predictions on `batches` of the network as it stands (its path, its mode)."
     hit = n = 0
     for x,y in batches: hit += (self.net(x).argmax(1) == y).sum().item(); n += len(y)
     return hit / n
@@ -81,11 +87,6 @@ def evaluate(self:SharedWeightsTask, arch, seed:int|None=None) -> ChildResult:
     v,wall = self.measure(arch, bs),time.perf_counter()-t0
     if not math.isfinite(v): return self.failed(arch, 'nan', f'{self.metric} is {v}', metrics={self.metric: [v]}, wall=wall)
     return ChildResult(arch, self.reward(v), metrics={self.metric: [v]}, wall=wall)
-
-@patch
-def score(self:SharedWeightsTask, arch) -> float:
-    "The score of `arch` on the whole validation split under the shared weights."
-    return self.measure(arch, self.valid_batches)
 
 # %% ../../nbs/12c_tasks_shared.ipynb #e2a42e42
 @patch
@@ -168,6 +169,47 @@ def _show(self:SharedTraining, loss:float):
     self.bar.comment = (f"epoch {self.task.epoch+1}/{self.task.epochs} loss {loss:.3f}" + (f" | {self.task.metric} {sum(vals)/len(vals):.3f}" if vals else '')
                         + (f" | entropy {st['entropy']:.2f}" if 'entropy' in st else ''))
     self.bar.update(self.i)
+
+# %% ../../nbs/12c_tasks_shared.ipynb #ad306ec5
+from contextlib import contextmanager
+from torch.nn.modules.batchnorm import _BatchNorm
+
+@contextmanager
+@torch.no_grad()
+def recalibrated(net:nn.Module, batches:list):
+    "Inside, `net`'s batch norms use the mean statistics of `batches` (run through `net` as it stands), in eval mode."
+    bns = [m for m in net.modules() if isinstance(m, _BatchNorm)]
+    if not bns: raise ConfigError(f"{type(net).__name__} has no nn.BatchNorm layers to recalibrate")
+    saved = [(m.track_running_stats, m.momentum, m.running_mean, m.running_var, m.num_batches_tracked) for m in bns]
+    for m in bns:
+        m.track_running_stats,m.momentum = True,None # momentum None: a plain average over the batches
+        m.running_mean,m.running_var = torch.zeros(m.num_features, device=m.weight.device),torch.ones(m.num_features, device=m.weight.device)
+        m.num_batches_tracked = torch.tensor(0, device=m.weight.device)
+    was = net.training
+    try:
+        net.train()
+        for x in batches: net(x)
+        net.eval(); yield net
+    finally:
+        for m,(t,mo,rm,rv,nb) in zip(bns, saved): m.track_running_stats,m.momentum,m.running_mean,m.running_var,m.num_batches_tracked = t,mo,rm,rv,nb
+        net.train(was)
+
+# %% ../../nbs/12c_tasks_shared.ipynb #6aeeba68
+@patch
+def recal_batches(self:SharedWeightsTask, k:int) -> list:
+    "`k` training minibatches (inputs only, on the device), the same for every path; the training order is left as it was."
+    if getattr(self, '_recal', None) is None or len(self._recal) < k:
+        dl = self.data.dls.train; rng = getattr(dl, 'rng', None); st = rng and rng.getstate()
+        self._recal = [x.to(self.dev) for (x,_),_ in zip(dl, range(k))]
+        if rng: rng.setstate(st)
+    return self._recal[:k]
+
+@patch
+def score(self:SharedWeightsTask, arch, recal:int=0) -> float:
+    "The score of `arch` on the whole validation split; with `recal`, batch norm re-estimated on `recal` training batches first."
+    if not recal: return self.measure(arch, self.valid_batches)
+    self.net.arch = arch
+    with recalibrated(self.net, self.recal_batches(recal)): return self._accuracy(self.valid_batches)
 
 # %% ../../nbs/12c_tasks_shared.ipynb #63eb828f
 def derive(task:SharedWeightsTask, strategy, # the search's task and strategy
