@@ -29,9 +29,10 @@ def main():
     p.add_argument('--retrain-params', type=int, default=1_200_000); p.add_argument('--retrain-epochs', type=int, default=2)
     p.add_argument('--retrain-n-train', type=int, default=300_000); p.add_argument('--seed', type=int, default=0)
     p.add_argument('--scratch-s-per-cell', type=float, default=6.6*60/24, help='the 24-child from-scratch search: seconds per cell')
-    p.add_argument('--scratch-best-ppl', type=float, default=389.55, help="its best cell's retrained validation perplexity (benchmarks/results/cell.json)")
+    p.add_argument('--scratch-json', default=str(ROOT/'benchmarks'/'results'/'cell.json'), help="benchmarks/cell.py's results: its best searched cell ('found') retrained at this budget")
     p.add_argument('--threads', type=int, default=1); p.add_argument('--json', default=None)
     a = p.parse_args()
+    found = next(r for r in json.loads(Path(a.scratch_json).read_text())['quality']['rows'] if r['model'] == 'found')
     os.environ['OMP_NUM_THREADS'] = str(a.threads)
     import torch
     torch.set_num_threads(a.threads)
@@ -73,7 +74,7 @@ def main():
            'top5': [{'arch': str(x), 'shared_valid_ppl': v} for x, v in top], 'children': s.n_done, 'derived': a.derive,
            'search_wall_s': t_search, 'wall_s': t_all, 's_per_cell': t_all / n_eval, 'train_words_per_s': tok_s,
            'skipped_minibatches': task.skipped, 'losses': cb.losses,
-           'scratch': {'s_per_cell': a.scratch_s_per_cell, 'best_retrained_ppl': a.scratch_best_ppl},
+           'scratch': {'s_per_cell': a.scratch_s_per_cell, 'best_retrained_ppl': found['best_valid_ppl'], 'from': a.scratch_json},
            'cost_ratio': a.scratch_s_per_cell / (t_all / n_eval), 'retrain': rows, 'settings': vars(a),
            'machine': f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {a.threads} thread(s), CPU"}
     if a.json: Path(a.json).write_text(json.dumps(out, indent=1) + '\n'); print(f"wrote {a.json}")

@@ -71,6 +71,7 @@ class _Recipe:
     needs:dict = field(default_factory=dict) # run-config keys it cannot run without -> what they are
     depth:bool = False # whether the depth schedule grows its architectures
     record:tuple = () # task arguments whose library default a new run stores (CNN runs always stored their child lr)
+    shared:Callable|None = None # `(cfg, space, data) -> nn.Module`: the shared network of a --weight-sharing run
 
 def _control(name:str) -> Callable:
     "--control-ops -> the control experiment's `nas_rl.spaces.cell.CONTROL_<NAME>`, or None (the space's default)."
@@ -84,18 +85,31 @@ def _ppl_reward(c:float) -> Callable:
     from nas_rl.tasks.lm import reward_ppl
     return partial(reward_ppl, c=c)
 
+def _nb201_net(cfg, space, data):
+    from nas_rl.models.nb201 import NB201SuperNet
+    return NB201SuperNet(data.n_in, data.n_out, C=cfg['channels'], N=cfg['cells'])
+
+def _cnn_net(cfg, space, data):
+    from nas_rl.models.cnn import CNNSuperNet
+    return CNNSuperNet(space, cfg['depth'], data.n_in, data.n_out)
+
+def _cell_net(cfg, space, data):
+    from nas_rl.models.cell import CellSuperLM
+    from nas_rl.tasks.lm import DEFAULT_HIDDEN
+    return CellSuperLM(space, data.vocab_sz, cfg['hidden'] or DEFAULT_HIDDEN)
+
 _recipes = { # the first is the default space
     'cnn': _Recipe('convolutional networks', 'image', 'image classifiers', 'images', ('digits', 'cifar10', 'folder'),
                    space_kw=dict(strides=('strides', lambda on: (1,2,3) if on else None), pool_at=('pool_at', tuple),
                                  skips=('no_skips', lambda no: not no), depth='depth'),
-                   task_kw=dict(epochs='epochs', lr='child_lr', time_budget='time_budget'), depth=True, record=('lr',)),
+                   task_kw=dict(epochs='epochs', lr='child_lr', time_budget='time_budget'), depth=True, record=('lr',), shared=_cnn_net),
     'nb201': _Recipe('NAS-Bench-201 cells', 'nb201', task_kw=dict(table='table', column='column'),
-                     needs={'table': 'the NAS-Bench-201 table (nb201_cifar10.csv.xz)'}),
+                     needs={'table': 'the NAS-Bench-201 table (nb201_cifar10.csv.xz)'}, shared=_nb201_net),
     'cell': _Recipe('recurrent cells', 'lm', 'language models', 'text', ('ptb', 'ptb_char'),
                     space_kw=dict(base='base', combines=('control_ops', _control('combines')), activations=('control_ops', _control('activations'))),
                     task_kw=dict(epochs='epochs', lr='child_lr', hidden='hidden', n_params='params', time_budget='time_budget',
                                  reward_fn=('reward_c', _ppl_reward)),
-                    flags=('base', 'control_ops', 'hidden', 'params', 'bptt', 'reward_c')),
+                    flags=('base', 'control_ops', 'hidden', 'params', 'bptt', 'reward_c'), shared=_cell_net),
 }
 
 def _recipe(cfg:dict) -> _Recipe:
@@ -112,20 +126,6 @@ def _shared_recipe(r:_Recipe) -> _Recipe:
     kw = dict(epochs='epochs', lr='child_lr') | ({'reward_fn': r.task_kw['reward_fn']} if 'reward_fn' in r.task_kw else {})
     return replace(r, task='shared_lm' if data == 'text' else 'shared', trains='paths through one shared network', data=data,
                    datasets=datasets, task_kw=kw, flags=r.flags + _ws_flags, needs={}, depth=False, record=())
-
-def _shared_net(cfg:dict, space, data):
-    "The shared network of a run config: NAS-Bench-201's, the CNN space's or the cell space's."
-    import torch
-    torch.manual_seed(cfg['seed'])
-    if cfg['space'] == 'nb201':
-        from nas_rl.models.nb201 import NB201SuperNet
-        return NB201SuperNet(data.n_in, data.n_out, C=cfg['channels'], N=cfg['cells'])
-    if cfg['space'] == 'cnn':
-        from nas_rl.models.cnn import CNNSuperNet
-        return CNNSuperNet(space, cfg['depth'], data.n_in, data.n_out)
-    from nas_rl.models.cell import CellSuperLM
-    from nas_rl.tasks.lm import DEFAULT_HIDDEN
-    return CellSuperLM(space, data.vocab_sz, cfg['hidden'] or DEFAULT_HIDDEN)
 
 # %% ../nbs/14_cli.ipynb #e8b3a5c4
 def _key(src): return src if isinstance(src, str) else src[0]
@@ -321,8 +321,9 @@ def make_task(cfg:dict, data=None, device=None, space=None):
     r = _recipe(cfg)
     kw = _args(r.task_kw, cfg) | (dict(data=data, device=device) if r.data else {})
     if cfg.get('weight_sharing'):
-        import nas_rl.tasks.shared # registers 'shared' and 'shared_lm'
-        kw['net'] = _shared_net(cfg, space or make_space(cfg), data)
+        import torch, nas_rl.tasks.shared # registers 'shared' and 'shared_lm'
+        torch.manual_seed(cfg['seed'])
+        kw['net'] = r.shared(cfg, space or make_space(cfg), data)
     with _flags_for(r.task_kw): return _task_class(r.task)(**kw)
 
 def make_strategy(cfg:dict, space:SearchSpace):
@@ -418,13 +419,12 @@ def build_search(cfg, space, data, store, device=None, quiet=False, cbs=None, lo
     return Search(space, task, strat, n_children=cfg['children'], per_step=cfg['per_step'], cbs=cbs, store=store, seed=cfg['seed'],
                   executor=executor, async_=cfg.get('async', False))
 
-def _derive(search, store, cfg:dict) -> list:
+def _derive(search, store, cfg:dict):
     "The ENAS derive step of a shared run: `--derive` sampled architectures scored on the whole validation split; the best 10 go to the store."
     from nas_rl.tasks.shared import derive
     top = derive(search.task, search.strategy, n=cfg['derive'], k=10, depth=search.depth)
     rows = [{'arch': a.to_dict(), 'score': v, 'reward': search.task.reward(v)} for a,v in top]
     store.set_meta('derived', {'metric': search.task.metric, 'n': cfg['derive'], 'top': rows})
-    return rows
 
 def _summary(search, store):
     top = store.top(1)

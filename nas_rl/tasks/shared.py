@@ -61,12 +61,6 @@ def valid_batches(self:SharedWeightsTask) -> list:
 def measure(self:SharedWeightsTask, arch, batches:list) -> float:
     "Accuracy of path `arch` on `batches` under the shared weights (batch-norm statistics of each batch)."
     self.net.arch = arch; self.net.eval()
-    return self._accuracy(batches)
-
-@patch
-@torch.no_grad()
-def _accuracy(self:SharedWeightsTask, batches:list) -> float:
-    "The share of correct predictions on `batches` of the network as it stands (its path, its mode)."
     hit = n = 0
     for x,y in batches: hit += (self.net(x).argmax(1) == y).sum().item(); n += len(y)
     return hit / n
@@ -209,7 +203,7 @@ def score(self:SharedWeightsTask, arch, recal:int=0) -> float:
     "The score of `arch` on the whole validation split; with `recal`, batch norm re-estimated on `recal` training batches first."
     if not recal: return self.measure(arch, self.valid_batches)
     self.net.arch = arch
-    with recalibrated(self.net, self.recal_batches(recal)): return self._accuracy(self.valid_batches)
+    with recalibrated(self.net, self.recal_batches(recal)): return self.measure(arch, self.valid_batches) # eval mode: the re-estimated statistics
 
 # %% ../../nbs/12c_tasks_shared.ipynb #63eb828f
 def derive(task:SharedWeightsTask, strategy, # the search's task and strategy
@@ -221,7 +215,7 @@ def derive(task:SharedWeightsTask, strategy, # the search's task and strategy
     return sorted(((a, task.score(a)) for a in archs), key=lambda t: -task.reward(t[1]))[:k]
 
 # %% ../../nbs/12c_tasks_shared.ipynb #045dbf11
-from .lm import reward_ppl
+from .lm import reward_ppl, _exp
 
 class SharedLMTask(SharedWeightsTask):
     "Weight sharing for recurrent cells: children are cells of one shared language model; a child's score is its perplexity."
@@ -249,7 +243,7 @@ def measure(self:SharedLMTask, arch, batches:list) -> float:
     tot = n = 0
     for x,y in batches: tot += self.loss(net(x), y).item() * y.numel(); n += y.numel()
     net.state,net.bs = state,bs
-    return math.exp(min(tot / n, 700.))
+    return _exp(tot / n)
 
 @patch
 def reward(self:SharedLMTask, value:float) -> float:
