@@ -4,7 +4,7 @@ searches at equal wall time; the top 3 of each retrained with one recipe and com
     python benchmarks/oneshot_cnn.py --data-dir /tmp/nas_rl_cifar10 [--n-train 2000 --n-valid 1000 --epochs 6
         --warmup 1 --every 5 --per-step 4 --derive 30 --retrain-n-train 2000 --retrain-epochs 3 --jobs 2] --json OUT.json
 
-1. Shared search: `SharedWeightsTask` over `CNNSuperNet(CNNSpace(), depth 6)` (the control experiment's space and
+1. Shared search: `SharedWeightsTask` over `CNNSuperNet(CNNSpace(), depth 6, bn=--bn)` (the control experiment's space and
    depth), REINFORCE with the control experiment's controller settings (lr 0.01, the rest the library's defaults),
    `--warmup` epochs of uniformly random paths first; each child scored on one validation minibatch; then `--derive`
    sampled networks scored on the whole held-out split, and the top 3 kept.
@@ -45,7 +45,7 @@ def shared_search(a) -> dict:
     sp = CNNSpace(depth=6)
     data = cifar10_data(a.data_dir, n_train=a.n_train, n_valid=a.n_valid, seed=a.seed, device='cpu')
     torch.manual_seed(a.seed)
-    task = SharedWeightsTask(data, CNNSuperNet(sp, 6, data.n_in, data.n_out), epochs=a.epochs, device='cpu')
+    task = SharedWeightsTask(data, CNNSuperNet(sp, 6, data.n_in, data.n_out, bn=a.bn), epochs=a.epochs, device='cpu')
     strat, cb = Reinforce(sp, lr=0.01, seed=a.seed), SharedTraining(every=a.every, warmup=a.warmup, seed=a.seed)
     t0 = time.perf_counter()
     s = Search(sp, task, strat, n_children=(a.epochs - a.warmup) * a.every * a.per_step, per_step=a.per_step, seed=a.seed, cbs=cb).run()
@@ -66,6 +66,7 @@ def main():
     p.add_argument('--epochs', type=int, default=6); p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--every', type=int, default=5); p.add_argument('--per-step', type=int, default=4)
     p.add_argument('--derive', type=int, default=30)
+    p.add_argument('--bn', default='batch', choices=['batch', 'choice'], help="the shared network's batch norm (the recorded run: batch; the library's default is now choice)")
     p.add_argument('--retrain-n-train', type=int, default=2000); p.add_argument('--retrain-epochs', type=int, default=3)
     p.add_argument('--seed', type=int, default=0); p.add_argument('--threads', type=int, default=1)
     p.add_argument('--jobs', type=int, default=2, help='retrainings at once (one torch thread each)')

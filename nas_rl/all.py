@@ -19,6 +19,7 @@ from .tasks import *
 from .tasks.lm import *
 from .tasks.nb201 import *
 from .tasks.shared import *
+from .costs import *
 from .strategies import *
 from .search import *
 from .store import *
@@ -29,5 +30,5 @@ from .viz import *
 import importlib as _importlib
 _modules = [_importlib.import_module(f'nas_rl.{m}') for m in
             ('core', 'spaces.cnn', 'spaces.cell', 'spaces.nb201', 'controller', 'models.cnn', 'models.cell', 'models.nb201',
-             'data', 'tasks', 'tasks.lm', 'tasks.nb201', 'tasks.shared', 'strategies', 'search', 'store', 'executors', 'viz')]
+             'data', 'tasks', 'tasks.lm', 'tasks.nb201', 'tasks.shared', 'costs', 'strategies', 'search', 'store', 'executors', 'viz')]
 __all__ = list(dict.fromkeys(n for m in _modules for n in m.__all__))

@@ -13,8 +13,8 @@ from typing import Callable
 from .core import *
 
 # %% auto #0
-__all__ = ['get_parser', 'search_config', 'make_space', 'make_task', 'make_strategy', 'get_device', 'load_data', 'cmd_search',
-           'build_search', 'cmd_show', 'cmd_plot', 'cmd_retrain', 'main']
+__all__ = ['COST_UNITS', 'get_parser', 'search_config', 'make_space', 'make_task', 'make_strategy', 'get_device', 'load_data',
+           'cmd_search', 'build_search', 'cmd_show', 'cmd_plot', 'cmd_retrain', 'main']
 
 # %% ../nbs/14_cli.ipynb #b835209a
 class _Parser(argparse.ArgumentParser):
@@ -91,7 +91,7 @@ def _nb201_net(cfg, space, data):
 
 def _cnn_net(cfg, space, data):
     from nas_rl.models.cnn import CNNSuperNet
-    return CNNSuperNet(space, cfg['depth'], data.n_in, data.n_out)
+    return CNNSuperNet(space, cfg['depth'], data.n_in, data.n_out, bn=cfg.get('bn') or 'batch') # runs stored before --bn had batch statistics
 
 def _cell_net(cfg, space, data):
     from nas_rl.models.cell import CellSuperLM
@@ -103,7 +103,7 @@ _recipes = { # the first is the default space
                    space_kw=dict(strides=('strides', lambda on: (1,2,3) if on else None), pool_at=('pool_at', tuple),
                                  skips=('no_skips', lambda no: not no), depth='depth'),
                    task_kw=dict(epochs='epochs', lr='child_lr', time_budget='time_budget'), depth=True, record=('lr',), shared=_cnn_net),
-    'nb201': _Recipe('NAS-Bench-201 cells', 'nb201', task_kw=dict(table='table', column='column'),
+    'nb201': _Recipe('NAS-Bench-201 cells', 'nb201', task_kw=dict(table='table', column='column', latency='latency_table'),
                      needs={'table': 'the NAS-Bench-201 table (nb201_cifar10.csv.xz)'}, shared=_nb201_net),
     'cell': _Recipe('recurrent cells', 'lm', 'language models', 'text', ('ptb', 'ptb_char'),
                     space_kw=dict(base='base', combines=('control_ops', _control('combines')), activations=('control_ops', _control('activations'))),
@@ -118,7 +118,7 @@ def _recipe(cfg:dict) -> _Recipe:
     return _shared_recipe(r) if cfg.get('weight_sharing') else r
 
 # %% ../nbs/14_cli.ipynb #406e70d2
-_ws_flags = ('weight_sharing', 'channels', 'cells', 'derive', 'warmup', 'every') # run-config keys of shared runs
+_ws_flags = ('weight_sharing', 'channels', 'cells', 'derive', 'warmup', 'every', 'bn') # run-config keys of shared runs
 
 def _shared_recipe(r:_Recipe) -> _Recipe:
     "The recipe of `r`'s space with weight sharing: one shared network trained on the space's data (NAS-Bench-201: images)."
@@ -165,6 +165,9 @@ def _task_defaults(key:str) -> dict:
 # %% ../nbs/14_cli.ipynb #d8629a15
 _CHILDREN = 64 # the demo's size when --children is not given (the library's `Search` defaults to the paper's 12,800)
 
+COST_UNITS = {'params': 'trainable parameters', 'macs': 'multiply-accumulates per input', 'memory': 'bytes of activations per input',
+              'latency': 'milliseconds per batch of --latency-bs'}
+
 def _search_options(s:argparse.ArgumentParser):
     "Add the options of `nas_rl search` to `s`, their defaults read from the library."
     from nas_rl.strategies import strategies
@@ -176,6 +179,7 @@ def _search_options(s:argparse.ArgumentParser):
     from nas_rl.data.text import ptb_data
     from nas_rl.executors import executors, get_executor, PoolExecutor
     from nas_rl.models.nb201 import NB201SuperNet
+    from nas_rl.models.cnn import CNNSuperNet
     from nas_rl.tasks.shared import SharedTraining, derive
     def knob(name, type, help, note=''): # a strategy argument: its default is the chosen strategy's
         ds = _strategy_defaults(name[2:].replace('-', '_'))
@@ -237,6 +241,14 @@ def _search_options(s:argparse.ArgumentParser):
     s.add_argument('--derive', type=_pos_int, default=_default(derive, 'n'), help='weight sharing: architectures sampled at the end and scored on the whole validation split (default: %(default)s)')
     s.add_argument('--warmup', type=int, default=_default(SharedTraining, 'warmup'), help='weight sharing: first epochs with uniformly random paths (TuNAS; default: %(default)s)')
     s.add_argument('--every', type=_pos_int, default=_default(SharedTraining, 'every'), help='weight sharing: controller steps per epoch of shared training (default: %(default)s)')
+    s.add_argument('--bn', default=_default(CNNSuperNet, 'bn'), choices=['choice', 'batch'], help="weight sharing, cnn: a batch norm per layer and filter count with running statistics (choice), or per layer with each batch's statistics (batch; default: %(default)s)")
+    from nas_rl.costs import COSTS, COST_REWARDS
+    s.add_argument('--cost', default=None, choices=list(COSTS), help='search under a budget on this cost of a child: ' + '; '.join(f'{k}: {v}' for k,v in COST_UNITS.items()))
+    s.add_argument('--target', type=_pos_float, default=None, help='--cost: the budget T, in the cost\'s unit')
+    s.add_argument('--cost-reward', default=None, choices=list(COST_REWARDS), help='--cost: reward * (cost/T)^w (mnas, soft), + w*|cost/T - 1| (tunas), or mnas hard (default: mnas)')
+    s.add_argument('--cost-weight', type=float, default=None, help="--cost: w (default: the paper's, mnas -0.07, hard -1, tunas -0.1)")
+    s.add_argument('--latency-bs', type=_pos_int, default=None, help='batch size of latency measurements (default: 1)')
+    s.add_argument('--latency-table', default=None, help='nb201: measured latencies of every cell (benchmarks/results/nb201_latency.csv.xz) instead of timing each')
 
 def get_parser(argv:list|None=None) -> argparse.ArgumentParser:
     "The `nas_rl` argument parser; for an `argv` of another command, without `search`'s options (they import torch to read defaults)."
@@ -249,7 +261,8 @@ def get_parser(argv:list|None=None) -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=h)
         c.add_argument('run_dir', metavar='DIR')
     sub.choices['show'].add_argument('--top', type=_pos_int, default=10)
-    sub.choices['plot'].add_argument('--out', default=None, help='PNG file (default DIR/rewards.png)')
+    for c in ('show', 'plot'): sub.choices[c].add_argument('--pareto', action='store_true', help="the children no other beats on both score and cost (the run's --cost, else macs)")
+    sub.choices['plot'].add_argument('--out', default=None, help='PNG file (default DIR/rewards.png, with --pareto DIR/pareto.png)')
     sub.choices['plot'].add_argument('--compare', nargs='*', default=[], help='other runs (e.g. random search) for the top-k plot')
     r = sub.choices['retrain']
     r.add_argument('--epochs', type=_pos_int, default=20)
@@ -308,7 +321,24 @@ def search_config(args) -> dict:
     if args.executor == 'serial' and args.workers is not None: raise ConfigError("--workers needs --executor pool or ray")
     if args.ray_address is not None and args.executor != 'ray': raise ConfigError("--ray-address needs --executor ray")
     cfg['async'] = args.async_ # decisions depend on it, so a resumed run keeps it
-    return cfg
+    return cfg | _cost_config(args, cfg)
+
+_cost_keys = ('cost', 'target', 'cost_reward', 'cost_weight', 'latency_bs', 'latency_table')
+
+def _cost_config(args, cfg:dict) -> dict:
+    "The budget keys of a run config from --cost and its flags ({} without --cost, whose flags are then refused)."
+    if args.cost is None:
+        if given := [_flag(k) for k in _cost_keys[1:] if getattr(args, k) is not None]:
+            raise ConfigError(f"{', '.join(given)} {'needs' if len(given) == 1 else 'need'} --cost {'|'.join(COST_UNITS)}: the cost to budget")
+        return {}
+    if args.target is None: raise ConfigError(f"--cost {args.cost} needs --target T, the budget in {COST_UNITS[args.cost]}")
+    lt = args.latency_table
+    if lt is not None:
+        if cfg['space'] != 'nb201' or cfg.get('weight_sharing'):
+            raise ConfigError("--latency-table holds NAS-Bench-201's measured latencies: it needs --space nb201 without --weight-sharing")
+        lt = str(Path(lt).expanduser().resolve())
+    return {'cost': args.cost, 'target': args.target, 'cost_reward': args.cost_reward or 'mnas', 'cost_weight': args.cost_weight,
+            'latency_bs': args.latency_bs or 1, 'latency_table': lt}
 
 # %% ../nbs/14_cli.ipynb #5c8e2b14
 def make_space(cfg:dict) -> SearchSpace:
@@ -324,7 +354,16 @@ def make_task(cfg:dict, data=None, device=None, space=None):
         import torch, nas_rl.tasks.shared # registers 'shared' and 'shared_lm'
         torch.manual_seed(cfg['seed'])
         kw['net'] = r.shared(cfg, space or make_space(cfg), data)
-    with _flags_for(r.task_kw): return _task_class(r.task)(**kw)
+    with _flags_for(r.task_kw): task = _task_class(r.task)(**kw)
+    return _with_costs(task, cfg)
+
+_cost_spec = dict(cost='cost', target='target', reward='cost_reward', weight='cost_weight', latency_bs='latency_bs')
+
+def _with_costs(task, cfg:dict):
+    "`task` recording every child's costs, under the run's budget if it has one: all four for trained children, else params, macs and the budget's."
+    from nas_rl.costs import CostTask, COSTS
+    what = COSTS if _recipe(cfg).trains is not None and not cfg.get('weight_sharing') else ('params', 'macs')
+    with _flags_for(_cost_spec): return CostTask(task, **({'cost': None} | _args(_cost_spec, cfg)), measure=what)
 
 def make_strategy(cfg:dict, space:SearchSpace):
     "The strategy a run config names, from `nas_rl.strategies.strategies`, with the controller flags it takes."
@@ -423,7 +462,7 @@ def _derive(search, store, cfg:dict):
     "The ENAS derive step of a shared run: `--derive` sampled architectures scored on the whole validation split; the best 10 go to the store."
     from nas_rl.tasks.shared import derive
     top = derive(search.task, search.strategy, n=cfg['derive'], k=10, depth=search.depth)
-    rows = [{'arch': a.to_dict(), 'score': v, 'reward': search.task.reward(v)} for a,v in top]
+    rows = [{'arch': a.to_dict(), 'score': v, 'reward': search.task.arch_reward(a, v)} for a,v in top]
     store.set_meta('derived', {'metric': search.task.metric, 'n': cfg['derive'], 'top': rows})
 
 def _summary(search, store):
@@ -450,10 +489,34 @@ def _show_derived(d:dict):
     print(f"{'rank':>5} {d['metric']:>9} {'reward':>8}  arch")
     for k,r in enumerate(d['top'], 1): print(f"{k:>5} {r['score']:>9.4g} {r['reward']:>8.4g}  {arch_from_dict(r['arch'])}")
 
+def _pareto_points(st, ch) -> dict:
+    "What a run's Pareto front is drawn from: its budget's cost (else macs) and each child's score and cost (None when missing)."
+    from nas_rl.viz import child_metric
+    key = st.config.get('cost') or 'macs'
+    old = {'macs': 'flops', 'params': 'params'}.get(key) # runs before costs were recorded kept these two
+    ms = [child_metric(c['metrics']) for c in ch]
+    costs = [((c['metrics'] or {}).get('cost') or {}).get(key, c.get(old) if old else None) if c['status'] == 'ok' else None for c in ch]
+    metric,lower = (ms[0][0],ms[0][2]) if ms else ('validation accuracy', False)
+    return dict(key=key, target=st.config.get('target'), scores=[v for _,v,_ in ms], costs=costs, metric=metric, lower=lower)
+
+def _show_pareto(run_dir, st, ch) -> int:
+    from nas_rl.viz import pareto_front
+    d = _pareto_points(st, ch)
+    front,T = pareto_front(d['scores'], d['costs'], d['lower']),d['target']
+    budget = f"; target {T:g} ({st.config.get('cost_reward')} reward)" if T else ''
+    print(f"{run_dir}: Pareto front of {sum(c is not None for c in d['costs'])} costed children, {d['metric']} against {d['key']} "
+          f"({COST_UNITS[d['key']]}){budget}: {len(front)} children")
+    print(f"{'id':>5} {d['metric'].split()[-1]:>10} {d['key']:>12} {'reward':>8}" + (f" {'<= T':>5}" if T else '') + "  arch")
+    for i in front:
+        c = ch[i]
+        print(f"{c['id']:>5} {d['scores'][i]:>10.4g} {d['costs'][i]:>12.4g} {c['reward']:>8.4g}" + (f" {'yes' if d['costs'][i] <= T else 'no':>5}" if T else '') + f"  {c['arch']}")
+    return 0
+
 def cmd_show(args) -> int:
     from nas_rl.store import RunStore
     with RunStore.open(args.run_dir, readonly=True) as st:
         rows,ch = st.top(args.top),st.children()
+        if args.pareto: return _show_pareto(args.run_dir, st, ch)
         print(f"{args.run_dir}: {len(ch)} children, {len(st.steps())} controller steps, "
               f"{sum(c['status'] != 'ok' for c in ch)} failed; strategy {st.config.get('strategy')}, dataset {st.config.get('dataset') or st.config.get('table')}")
         metric = 'val_ppl' if any('valid_ppl' in r['metrics'] for r in rows) else 'val_acc'
@@ -464,11 +527,26 @@ def cmd_show(args) -> int:
     return 0
 
 # %% ../nbs/14_cli.ipynb #8323f54c
+def _plot_pareto(args) -> int:
+    "Every child of the run as a point of (cost, score), its Pareto front and its target, into DIR/pareto.png."
+    import matplotlib.pyplot as plt
+    from nas_rl.store import RunStore
+    from nas_rl.viz import plot_pareto
+    with RunStore.open(args.run_dir, readonly=True) as st: d = _pareto_points(st, st.children())
+    fig,ax = plt.subplots(figsize=(6.4, 4.2))
+    plot_pareto(d['scores'], d['costs'], ax=ax, target=d['target'], lower=d['lower'], xlabel=f"{d['key']} ({COST_UNITS[d['key']]})", ylabel=d['metric'])
+    ax.set_title(f"{Path(args.run_dir).name}: {d['metric']} against {d['key']}", fontsize=9)
+    out = Path(args.out) if args.out else Path(args.run_dir)/'pareto.png'
+    fig.tight_layout(); fig.savefig(out, dpi=110)
+    print(f"wrote {out}")
+    return 0
+
 def cmd_plot(args) -> int:
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from nas_rl.store import RunStore
     from nas_rl.viz import plot_rewards, plot_topk, child_metric
+    if args.pareto: return _plot_pareto(args)
     runs = {} # name -> (rewards, scores); a score is what a reader knows: validation accuracy, or perplexity
     for d in [args.run_dir] + list(args.compare):
         with RunStore.open(d, readonly=True) as st:

@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt
 from .core import *
 
 # %% auto #0
-__all__ = ['moving_average', 'best_so_far', 'plot_rewards', 'child_metric', 'plot_search', 'topk_curve', 'plot_topk', 'draw_cnn',
-           'draw_cell']
+__all__ = ['moving_average', 'best_so_far', 'plot_rewards', 'child_metric', 'plot_search', 'topk_curve', 'plot_topk',
+           'pareto_front', 'plot_pareto', 'draw_cnn', 'draw_cell']
 
 # %% ../nbs/13_viz.ipynb #45fd52bf
 def moving_average(xs:list, window:int=20) -> list:
@@ -77,6 +77,33 @@ def plot_topk(runs:dict, ks=(1,5,15), ax=None, ylabel:str='reward'):
     for (name,rw),c in zip(runs.items(), plt.rcParams['axes.prop_cycle'].by_key()['color']):
         for k,ls in zip(ks, styles): ax.plot(range(1, len(rw)+1), topk_curve(rw, k), color=c, ls=ls, label=f'{name} top {k}')
     ax.set_xlabel('children trained'); ax.set_ylabel(f'mean {ylabel} of top k'); ax.legend(fontsize=8)
+    return ax
+
+# %% ../nbs/13_viz.ipynb #d9338523
+def pareto_front(scores:list, costs:list, lower:bool=False) -> list:
+    "Indices of the non-dominated points (higher score, or lower with `lower`; lower cost), cheapest first; None and nan skipped."
+    ok = lambda v: v is not None and math.isfinite(v)
+    sign = -1 if lower else 1
+    idx = sorted((i for i,(s,c) in enumerate(zip(scores, costs)) if ok(s) and ok(c)), key=lambda i: (costs[i], -sign*scores[i]))
+    front,best = [],-math.inf
+    for i in idx:
+        if sign*scores[i] > best: front.append(i); best = sign*scores[i]
+    return front
+
+# %% ../nbs/13_viz.ipynb #1433c866
+def plot_pareto(scores:list, costs:list, ax=None, target:float|None=None, lower:bool=False,
+                xlabel:str='cost', ylabel:str='validation accuracy', label:str='children'):
+    "Every child as a point of (cost, score), the Pareto front as a staircase, and `target` as a vertical line."
+    if ax is None: _,ax = plt.subplots(figsize=(6,4))
+    ok = [i for i,(s,c) in enumerate(zip(scores, costs)) if s is not None and c is not None and math.isfinite(s) and math.isfinite(c)]
+    ax.scatter([costs[i] for i in ok], [scores[i] for i in ok], s=12, alpha=0.5, label=label)
+    f = pareto_front(scores, costs, lower)
+    if f: ax.step([costs[i] for i in f], [scores[i] for i in f], where='post', color='C3', marker='o', ms=4, label=f'Pareto front ({len(f)})')
+    if target is not None: ax.axvline(target, color='gray', ls='--', label=f'target {target:.3g}')
+    if ok and min(costs[i] for i in ok) > 0:
+        from matplotlib.ticker import NullFormatter
+        ax.set_xscale('log'); ax.xaxis.set_minor_formatter(NullFormatter()) # crowded minor labels on a narrow range
+    ax.set_xlabel(xlabel); ax.set_ylabel(ylabel); ax.legend(fontsize=8)
     return ax
 
 # %% ../nbs/13_viz.ipynb #29974522

@@ -138,7 +138,8 @@ class CNNSuperNet(nn.Module):
     def __init__(self, space:CNNSpace, # the space whose children it holds
                  depth:int|None=None, # layers of every child; None: `space.depth`
                  n_in:int=3, # channels of the images
-                 n_out:int=10): # number of classes
+                 n_out:int=10, # number of classes
+                 bn:str='choice'): # 'choice': a batch norm per layer and filter count, with running statistics; 'batch': one per layer, the batch's statistics
         super().__init__()
         if not isinstance(space, CNNSpace): raise ConfigError(f"CNNSuperNet needs a CNNSpace, got {type(space).__name__}")
         if isinstance(n_out, bool) or not isinstance(n_out, int) or n_out < 1: raise ConfigError(f"n_out must be a positive int, got {n_out!r}")
@@ -147,7 +148,10 @@ class CNNSuperNet(nn.Module):
         self.nf,self.kh,self.kw = max(space.n_filters),max(space.filter_heights),max(space.filter_widths)
         self.convs = nn.ParameterList(torch.empty(self.nf, n_in + self.nf*i, self.kh, self.kw) for i in range(self.depth))
         for w in self.convs: nn.init.kaiming_normal_(w, mode='fan_out', nonlinearity='relu')
-        self.bns = nn.ModuleList(nn.BatchNorm2d(self.nf, track_running_stats=False) for _ in range(self.depth))
+        if bn not in ('batch', 'choice'): raise ConfigError(f"bn must be 'batch' or 'choice', got {bn!r}")
+        self.bn = bn
+        self.bns = nn.ModuleList(nn.BatchNorm2d(self.nf, track_running_stats=False) if bn == 'batch' else
+                                 nn.ModuleDict({str(n): nn.BatchNorm2d(n) for n in space.n_filters}) for _ in range(self.depth))
         self.head = nn.Linear(self.nf*self.depth, n_out)
         self.arch,self._plans = None,{}
 
@@ -157,7 +161,7 @@ class CNNSuperNet(nn.Module):
         for i,(l,c) in enumerate(zip(self.arch.layers, cols)): hs.append(self._layer(i, l, c, cat_padded([hs[j] for j in l.inputs]) if l.inputs else x))
         return F.linear(torch.cat([hs[i].mean((2,3)) for i in outs], 1), self.head.weight.index_select(1, hcols), self.head.bias)
 
-    def extra_repr(self): return f"depth={self.depth}, n_in={self.n_in}, n_out={self.n_out}, filters={self.nf}, kernel={self.kh}x{self.kw}, arch={self.arch}"
+    def extra_repr(self): return f"depth={self.depth}, n_in={self.n_in}, n_out={self.n_out}, filters={self.nf}, kernel={self.kh}x{self.kw}, bn={self.bn}, arch={self.arch}"
 
 # %% ../../nbs/03_models_cnn.ipynb #1ffc7050
 @patch
@@ -192,13 +196,26 @@ def _weight(self:CNNSuperNet, i:int, l:ConvLayer, cols:torch.Tensor) -> torch.Te
 
 # %% ../../nbs/03_models_cnn.ipynb #9f79f334
 @patch
+def _bn(self:CNNSuperNet, i:int, nf:int) -> nn.BatchNorm2d:
+    "Layer `i`'s batch norm for a child layer of `nf` filters."
+    return self.bns[i][str(nf)] if self.bn == 'choice' else self.bns[i]
+
+def _sliced_bn(bn:nn.BatchNorm2d, x:torch.Tensor, n:int) -> torch.Tensor:
+    "`bn` on the `n` channels of `x` with its first `n` features: the batch's statistics, or its running ones where it keeps them."
+    rm,rv,f = bn.running_mean,bn.running_var,0.
+    if rm is None: return F.batch_norm(x, None, None, bn.weight[:n], bn.bias[:n], training=True, eps=bn.eps)
+    if bn.training: # update the running statistics of the first n features in place, as nn.BatchNorm2d would
+        bn.num_batches_tracked += 1
+        f = 1/float(bn.num_batches_tracked) if bn.momentum is None else bn.momentum
+    return F.batch_norm(x, rm[:n], rv[:n], bn.weight[:n], bn.bias[:n], training=bn.training, momentum=f, eps=bn.eps)
+
+@patch
 def _layer(self:CNNSuperNet, i:int, l:ConvLayer, cols:torch.Tensor, x:torch.Tensor) -> torch.Tensor:
-    "What `conv_block(l)` computes, on the slices of layer `i`'s shared weights; batch norm with the batch's statistics."
+    "What `conv_block(l)` computes, on the slices of layer `i`'s shared weights and its batch norm for `l`."
     if l.fh % 2 and l.fw % 2: pad = (l.fh//2, l.fw//2)
     else: x,pad = F.pad(x, ((l.fw-1)//2, l.fw//2, (l.fh-1)//2, l.fh//2)),0
-    bn = self.bns[i]
     x = F.conv2d(x, self._weight(i, l, cols), stride=l.stride, padding=pad)
-    x = F.relu(F.batch_norm(x, None, None, bn.weight[:l.nf], bn.bias[:l.nf], training=True, eps=bn.eps))
+    x = F.relu(_sliced_bn(self._bn(i, l.nf), x, l.nf))
     return F.max_pool2d(x, 2, 2, ceil_mode=True) if l.pool else x
 
 # %% ../../nbs/03_models_cnn.ipynb #ab4de143
@@ -212,6 +229,8 @@ def child_from_super(net:CNNSuperNet, # the shared network
         for i,(l,c,blk) in enumerate(zip(arch.layers, cols, child.blocks)):
             conv,bn = [m for m in blk if isinstance(m, (nn.Conv2d, nn.BatchNorm2d))]
             conv.weight.copy_(net._weight(i, l, c))
-            bn.weight.copy_(net.bns[i].weight[:l.nf]); bn.bias.copy_(net.bns[i].bias[:l.nf])
+            b = net._bn(i, l.nf)
+            bn.weight.copy_(b.weight[:l.nf]); bn.bias.copy_(b.bias[:l.nf])
+            if b.running_mean is not None: bn.running_mean.copy_(b.running_mean[:l.nf]); bn.running_var.copy_(b.running_var[:l.nf])
         child.head.weight.copy_(w.index_select(1, hcols)); child.head.bias.copy_(net.head.bias)
     return child

@@ -85,6 +85,7 @@ class NB201SuperNet(nn.Module):
                  track_running_stats:bool=False): # batch norm with the statistics of each batch (NAS-Bench-201's choice)
         super().__init__()
         bn = dict(track_running_stats=track_running_stats)
+        self.n_in,self.n_out,self.C,self.N = n_in,n_out,C,N
         self.stem = nn.Sequential(nn.Conv2d(n_in, C, 3, padding=1, bias=False), nn.BatchNorm2d(C, **bn))
         self.body = nn.ModuleList()
         for s,c in enumerate((C, 2*C, 4*C)):

@@ -18,22 +18,35 @@ __all__ = ['NB201_COLUMNS', 'NB201Task']
 NB201_COLUMNS = ('c10_valid_200', 'c10_valid_12')
 _nb201_need = ('arch_str', 'c10_test_200', 'c10_params_M', 'c10_flops_M')
 
+def _read_table(path, what:str, need:tuple) -> tuple:
+    "`(resolved path, DataFrame)` of the CSV at `path` (any compression pandas reads), refusing a missing file or column."
+    path = str(Path(path).expanduser().resolve())
+    if not Path(path).is_file(): raise DataError(f"{what} {path} does not exist")
+    import pandas as pd
+    try: df = pd.read_csv(path)
+    except Exception as e: raise DataError(f"Cannot read {what} {path}: {e}") from None
+    miss = [c for c in need if c not in df.columns]
+    if miss: raise DataError(f"{what} {path} lacks column(s) {', '.join(miss)}")
+    return path,df
+
 class NB201Task(Task):
     "Look up a NAS-Bench-201 cell's validation accuracy in `table`: the reward is `column`/100."
     name = 'nb201'
     def __init__(self, table, # path of a table with columns arch_str, c10_valid_200, c10_valid_12, c10_test_200, ...
                  column:str='c10_valid_200', # the validation accuracy the search sees
-                 failure_reward:float=0.): # reward of a cell the table lacks
+                 failure_reward:float=0., # reward of a cell the table lacks
+                 latency=None): # a latency table (arch_str, latency_bs{B}_ms columns), e.g. benchmarks/results/nb201_latency.csv.xz
         check_choice('column', column, NB201_COLUMNS)
-        self.table,self.column,self.failure_reward = str(Path(table).expanduser().resolve()),column,failure_reward
-        if not Path(self.table).is_file(): raise DataError(f"NAS-Bench-201 table {self.table} does not exist")
-        import pandas as pd
-        try: df = pd.read_csv(self.table)
-        except Exception as e: raise DataError(f"Cannot read NAS-Bench-201 table {self.table}: {e}") from None
-        miss = [c for c in (*_nb201_need, column) if c not in df.columns]
-        if miss: raise DataError(f"NAS-Bench-201 table {self.table} lacks column(s) {', '.join(miss)}")
+        self.column,self.failure_reward = column,failure_reward
+        self.table,df = _read_table(table, 'NAS-Bench-201 table', (*_nb201_need, column))
         cols = [column, 'c10_test_200', 'c10_params_M', 'c10_flops_M']
         self.rows = dict(zip(df['arch_str'], zip(*(df[c].astype(float).tolist() for c in cols))))
+        self.latency,self.latencies = None,{}
+        if latency is not None:
+            self.latency,lt = _read_table(latency, 'NAS-Bench-201 latency table', ('arch_str',))
+            bss = {int(c[len('latency_bs'):-len('_ms')]): c for c in lt.columns if c.startswith('latency_bs') and c.endswith('_ms')}
+            if not bss: raise DataError(f"NAS-Bench-201 latency table {self.latency} has no latency_bs<B>_ms column")
+            self.latencies = {b: dict(zip(lt['arch_str'], lt[c].astype(float).tolist())) for b,c in bss.items()}
 
 # %% ../../nbs/12b_tasks_nb201.ipynb #e856e710
 @patch
@@ -55,4 +68,29 @@ def test_acc(self:NB201Task, arch:NB201Arch) -> float:
 
 
 @patch
-def config(self:NB201Task) -> dict: return {**Task.config(self), 'table': self.table, 'column': self.column}
+def config(self:NB201Task) -> dict: return {**Task.config(self), 'table': self.table, 'column': self.column, 'latency': self.latency}
+
+# %% ../../nbs/12b_tasks_nb201.ipynb #f133b5de
+@patch
+def arch_costs(self:NB201Task, arch:NB201Arch, what=('params', 'macs', 'latency'), latency_bs:int=1) -> dict:
+    "The costs of `what` the tables hold for `arch`: params and macs (the table's FLOPs), latency in ms at `latency_bs`."
+    row = self.rows.get(str(arch))
+    if row is None: raise DataError(f"{arch} is not in {self.table}")
+    out = {}
+    if 'params' in what: out['params'] = int(round(row[2]*1e6))
+    if 'macs' in what: out['macs'] = int(round(row[3]*1e6))
+    ms = self.latencies.get(latency_bs, {}).get(str(arch))
+    if 'latency' in what and ms is not None and ms == ms: out['latency'] = ms
+    return out
+
+@patch
+def model(self:NB201Task, arch:NB201Arch):
+    "The benchmark's network of `arch` (16 channels, 5 cells per stage, 10 classes), untrained: for measuring costs."
+    from nas_rl.models.nb201 import build_nb201
+    return build_nb201(arch)
+
+@patch
+def example(self:NB201Task):
+    "An example batch of CIFAR-10-sized inputs (64 zero images)."
+    import torch
+    return torch.zeros(64, 3, 32, 32)

@@ -70,6 +70,23 @@ def reward(self:SharedWeightsTask, value:float) -> float:
     "The reward of a measured score: accuracy itself."
     return value
 
+@patch
+def arch_reward(self:SharedWeightsTask, arch, value:float) -> float:
+    "The reward of `arch` measured at `value` (a cost-aware wrapper also weighs the architecture's cost)."
+    return self.reward(value)
+
+@patch
+def model(self:SharedWeightsTask, arch) -> nn.Module:
+    "The stand-alone network of path `arch`: with the weights it shares (CNN, cell), or NAS-Bench-201's network, untrained."
+    from nas_rl.models.cnn import CNNSuperNet, child_from_super
+    from nas_rl.models.cell import CellSuperLM, cell_lm_from_super
+    from nas_rl.models.nb201 import NB201SuperNet, build_nb201
+    net = self.net
+    if isinstance(net, CNNSuperNet): return child_from_super(net, arch)
+    if isinstance(net, CellSuperLM): return cell_lm_from_super(net, arch)
+    if isinstance(net, NB201SuperNet): return build_nb201(arch, net.n_in, net.n_out, net.C, net.N).to(self.dev)
+    raise ConfigError(f"No stand-alone network for a path of a {type(net).__name__}")
+
 # %% ../../nbs/12c_tasks_shared.ipynb #f3dd3dbb
 @patch
 def evaluate(self:SharedWeightsTask, arch, seed:int|None=None) -> ChildResult:
@@ -212,7 +229,7 @@ def derive(task:SharedWeightsTask, strategy, # the search's task and strategy
            depth:int|None=None) -> list:
     "The `k` best of `n` architectures sampled from `strategy` by their whole-validation score under the shared weights: `[(arch, score)]`."
     archs = list({str(p.arch): p.arch for p in strategy.ask(n, depth)}.values())
-    return sorted(((a, task.score(a)) for a in archs), key=lambda t: -task.reward(t[1]))[:k]
+    return sorted(((a, task.score(a)) for a in archs), key=lambda t: -task.arch_reward(*t))[:k]
 
 # %% ../../nbs/12c_tasks_shared.ipynb #045dbf11
 from .lm import reward_ppl, _exp

@@ -1,0 +1,70 @@
+"`nas_rl search --cost`: a budgeted search end to end, its costs in the run store, `show --pareto`, `plot --pareto`, resume, and its one-line errors."
+import json, os, sqlite3, subprocess, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = ROOT.parent/'shared'/'data'/'nb201'/'nb201_cifar10.csv.xz'
+ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore'}
+needs_table = pytest.mark.skipif(not TABLE.exists(), reason=f'NAS-Bench-201 table not at {TABLE}')
+
+def nas_rl(*args):
+    return subprocess.run([sys.executable, '-c', 'import sys; from nas_rl.cli import main; sys.exit(main())', *map(str, args)],
+                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+
+def children(d):
+    with sqlite3.connect(Path(d)/'run.db') as db:
+        return [(json.loads(m), r, s) for m, r, s in db.execute('select metrics, reward, status from children order by id')]
+
+@needs_table
+def test_budgeted_nb201_search_show_plot_resume(tmp_path):
+    d = tmp_path/'run'
+    T = 50e6 # multiply-accumulates: below the median cell's (about 80M), so the budget binds
+    r = nas_rl('search', '--space', 'nb201', '--table', TABLE, '--children', 24, '--per-step', 4, '--quiet', '--run-dir', d,
+               '--cost', 'macs', '--target', T, '--cost-reward', 'hard')
+    assert r.returncode == 0, r.stderr
+    ch = children(d)
+    assert len(ch) == 24
+    for m, reward, status in ch:
+        c, base = m['cost']['macs'], m['task_reward']
+        assert reward == pytest.approx(base if c <= T else base * T / c) # the hard constraint, from the stored cost
+    assert any(m['cost']['macs'] > T for m, _, _ in ch) and any(m['cost']['macs'] <= T for m, _, _ in ch)
+    r = nas_rl('show', d, '--pareto')
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert 'Pareto front of 24 costed children, validation accuracy against macs' in lines[0] and 'target 5e+07 (hard reward)' in lines[0]
+    rows = [l.split() for l in lines[2:]]
+    accs, costs = [float(x[1]) for x in rows], [float(x[2]) for x in rows]
+    assert len(rows) >= 1 and costs == sorted(costs) and accs == sorted(accs) # cheapest first, each better than the last
+    assert all(x[4] == ('yes' if float(x[2]) <= T else 'no') for x in rows)
+    best = max(m['valid_acc'][0] for m, _, _ in ch)
+    assert accs[-1] == pytest.approx(best, abs=1e-4) # the best child is on the front
+    r = nas_rl('plot', d, '--pareto')
+    assert r.returncode == 0 and (d/'pareto.png').stat().st_size > 10_000, r.stderr
+    r = nas_rl('search', '--resume', '--run-dir', d, '--children', 32, '--quiet')
+    assert r.returncode == 0 and '32 children' in r.stdout, r.stderr
+    assert all('task_reward' in m for m, _, _ in children(d)) # the resumed run kept its budget
+
+def test_trained_children_record_every_cost(tmp_path):
+    d = tmp_path/'run'
+    r = nas_rl('search', '--children', 2, '--per-step', 2, '--epochs', 1, '--depth', 2, '--quiet', '--run-dir', d,
+               '--cost', 'latency', '--target', 0.5, '--cost-reward', 'tunas', '--cost-weight', -0.01)
+    assert r.returncode == 0, r.stderr
+    for m, reward, status in children(d):
+        assert status == 'ok' and set(m['cost']) == {'params', 'macs', 'memory', 'latency'}
+        assert m['cost']['latency'] > 0 and m['cost']['memory'] > 0 and m['cost']['macs'] > 0
+        assert reward == pytest.approx(m['task_reward'] - 0.01 * abs(m['cost']['latency'] / 0.5 - 1))
+    r = nas_rl('show', d, '--pareto')
+    assert r.returncode == 0 and 'against latency (milliseconds per batch of --latency-bs)' in r.stdout, r.stderr
+
+@pytest.mark.parametrize('args,msg', [
+    (('--target', 5), '--target needs --cost params|macs|memory|latency'),
+    (('--cost', 'macs'), '--cost macs needs --target T, the budget in multiply-accumulates per input'),
+    (('--cost', 'flops', '--target', 5), "invalid choice: 'flops'"),
+    (('--cost', 'macs', '--target', -5), "expected a positive number"),
+    (('--cost', 'latency', '--target', 5, '--latency-table', 'x.csv'), '--latency-table holds NAS-Bench-201'),
+])
+def test_bad_budget_one_line_exit_2(tmp_path, args, msg):
+    r = nas_rl('search', '--children', 2, '--quiet', '--run-dir', tmp_path/'run', *args)
+    assert r.returncode == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path/'run').exists()
