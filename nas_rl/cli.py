@@ -505,7 +505,7 @@ def _show_pareto(run_dir, st, ch) -> int:
     front,T = pareto_front(d['scores'], d['costs'], d['lower']),d['target']
     budget = f"; target {T:g} ({st.config.get('cost_reward')} reward)" if T else ''
     print(f"{run_dir}: Pareto front of {sum(c is not None for c in d['costs'])} costed children, {d['metric']} against {d['key']} "
-          f"({COST_UNITS[d['key']]}){budget}: {len(front)} children")
+          f"({COST_UNITS[d['key']]}){budget}: {len(front)} {'child' if len(front) == 1 else 'children'}")
     print(f"{'id':>5} {d['metric'].split()[-1]:>10} {d['key']:>12} {'reward':>8}" + (f" {'<= T':>5}" if T else '') + "  arch")
     for i in front:
         c = ch[i]

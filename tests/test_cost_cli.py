@@ -68,3 +68,23 @@ def test_bad_budget_one_line_exit_2(tmp_path, args, msg):
     r = nas_rl('search', '--children', 2, '--quiet', '--run-dir', tmp_path/'run', *args)
     assert r.returncode == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not (tmp_path/'run').exists()
+
+def test_budget_with_pool_executor_and_weight_sharing(tmp_path):
+    "A budget works the same when children train in worker processes, and on weight-sharing paths (whose derived pick it ranks)."
+    d = tmp_path/'pool'
+    r = nas_rl('search', '--children', 2, '--per-step', 2, '--epochs', 1, '--depth', 2, '--quiet', '--run-dir', d,
+               '--executor', 'pool', '--workers', 2, '--cost', 'macs', '--target', 1e5, '--cost-reward', 'hard')
+    assert r.returncode == 0, r.stderr
+    for m, reward, status in children(d):
+        assert status == 'ok' and set(m['cost']) == {'params', 'macs', 'memory', 'latency'} # measured in the workers
+        assert reward == pytest.approx(m['task_reward'] * min(1, 1e5 / m['cost']['macs']))
+    d = tmp_path/'ws'
+    r = nas_rl('search', '--space', 'nb201', '--weight-sharing', '--channels', 4, '--cells', 1, '--epochs', 2, '--warmup', 1,
+               '--every', 2, '--per-step', 2, '--derive', 10, '--quiet', '--run-dir', d, '--cost', 'macs', '--target', 2e4, '--cost-reward', 'hard')
+    assert r.returncode == 0, r.stderr
+    ch = children(d)
+    assert len(ch) == 4 and all(set(m['cost']) == {'params', 'macs'} for m, _, _ in ch)
+    assert all(reward == pytest.approx(m['task_reward'] * min(1, 2e4 / m['cost']['macs'])) for m, reward, _ in ch)
+    with sqlite3.connect(d/'run.db') as db: derived = json.loads(db.execute("select value from meta where key = 'derived'").fetchone()[0])
+    rewards = [t['reward'] for t in derived['top']]
+    assert rewards == sorted(rewards, reverse=True) and any(t['reward'] < t['score'] for t in derived['top']) # ranked by the cost-aware reward
