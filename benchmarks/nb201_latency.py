@@ -18,7 +18,7 @@ from pathlib import Path
 
 def measure(args) -> list:
     "Time `cells` at batch `bs` on one thread; [(arch_str, ms)]."
-    cells, bs, repeats, rank = args
+    cells, bs, repeats, rank, stat = args
     os.environ['OMP_NUM_THREADS'] = '1'
     import torch
     torch.set_num_threads(1)
@@ -28,7 +28,7 @@ def measure(args) -> list:
     x, out, t0 = torch.randn(bs, 3, 32, 32), [], time.perf_counter()
     for i, s in enumerate(cells):
         torch.manual_seed(0)
-        out.append((s, latency_ms(build_nb201(NB201Arch.from_str(s)), x, threads=1, repeats=repeats)))
+        out.append((s, latency_ms(build_nb201(NB201Arch.from_str(s)), x, threads=1, repeats=repeats, stat=stat)))
         if rank == 0 and (i+1) % 500 == 0: print(f"  {i+1}/{len(cells)} cells at batch {bs} in {time.perf_counter()-t0:.0f}s (this worker)", flush=True)
     return out
 
@@ -41,6 +41,7 @@ def main():
     p.add_argument('--repeats', type=int, default=15); p.add_argument('--sample-repeats', type=int, default=5)
     p.add_argument('--spread', type=int, default=20, help='cells timed three times for the repeat-to-repeat spread')
     p.add_argument('--limit', type=int, default=None, help='only the first N cells (a quick check)')
+    p.add_argument('--stat', default='median', choices=['median', 'min'], help="latency_ms's statistic over the timed calls")
     p.add_argument('--spread-only', action='store_true', help='only the spread check (printed; --json gets it alone)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', required=True); p.add_argument('--json', default=None)
@@ -51,13 +52,13 @@ def main():
     sample, spread = rng.sample(cells, min(a.sample, len(cells))), rng.sample(cells, min(a.spread, len(cells)))
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing as mp
-    def shard(xs, bs, reps): return [(xs[k::a.jobs], bs, reps, k) for k in range(a.jobs)]
+    def shard(xs, bs, reps): return [(xs[k::a.jobs], bs, reps, k, a.stat) for k in range(a.jobs)]
     t0, walls = time.perf_counter(), {}
     if a.spread_only:
         with ProcessPoolExecutor(a.jobs, mp_context=mp.get_context('spawn')) as ex:
             reps = [dict(x for part in ex.map(measure, shard(spread, a.bs, a.repeats)) for x in part) for _ in range(3)]
         ratios = [max(r[s] for r in reps) / min(r[s] for r in reps) for s in spread]
-        out = {'spread': {'cells': len(spread), 'repeats': 3, 'jobs': a.jobs, 'median_max_over_min': statistics.median(ratios),
+        out = {'spread': {'cells': len(spread), 'repeats': 3, 'jobs': a.jobs, 'stat': a.stat, 'median_max_over_min': statistics.median(ratios),
                           'worst_max_over_min': max(ratios), 'share_within_1.2': sum(r <= 1.2 for r in ratios) / len(ratios)}, 'wall_s': time.perf_counter() - t0}
         print(json.dumps(out))
         if a.json: Path(a.json).write_text(json.dumps(out, indent=1) + '\n')
