@@ -360,9 +360,10 @@ def make_task(cfg:dict, data=None, device=None, space=None):
 _cost_spec = dict(cost='cost', target='target', reward='cost_reward', weight='cost_weight', latency_bs='latency_bs')
 
 def _with_costs(task, cfg:dict):
-    "`task` recording every child's costs, under the run's budget if it has one: all four for trained children, else params, macs and the budget's."
+    "`task` recording children's costs, under the run's budget if it has one: all four for trained children, the table's for lookups."
     from nas_rl.costs import CostTask, COSTS
-    what = COSTS if _recipe(cfg).trains is not None and not cfg.get('weight_sharing') else ('params', 'macs')
+    if cfg.get('weight_sharing'): what = ('params', 'macs') if cfg.get('cost') else () # a path's costs need its stand-alone network: only when budgeted
+    else: what = COSTS if _recipe(cfg).trains is not None else ('params', 'macs')
     with _flags_for(_cost_spec): return CostTask(task, **({'cost': None} | _args(_cost_spec, cfg)), measure=what)
 
 def make_strategy(cfg:dict, space:SearchSpace):

@@ -19,6 +19,11 @@ __all__ = ['COSTS', 'COST_REWARDS', 'count_macs', 'activation_bytes', 'latency_m
 # %% ../nbs/05a_costs.ipynb #14e8bdb5
 COSTS = ('params', 'macs', 'memory', 'latency')
 
+def _check_costs(what) -> tuple:
+    "`what` as a tuple, refusing any name not in `COSTS`."
+    if bad := [w for w in what if w not in COSTS]: raise ConfigError(f"Unknown cost(s) {', '.join(map(repr, bad))}; choose one of {', '.join(COSTS)}")
+    return tuple(what)
+
 def _reset(model):
     "Drop a recurrent model's carried state (the next batch may have another size)."
     if callable(getattr(model, 'reset', None)): model.reset()
@@ -71,8 +76,7 @@ def model_costs(model:nn.Module, x:torch.Tensor, # an example batch (at least `l
                 threads:int=1, # torch threads while timing
                 repeats:int=15) -> dict: # timed calls
     "`what` of `COSTS` for `model` on inputs like `x`: params, and per input macs and memory (bytes); latency in ms at `latency_bs`."
-    bad = [w for w in what if w not in COSTS]
-    if bad: raise ConfigError(f"Unknown cost(s) {', '.join(map(repr, bad))}; choose one of {', '.join(COSTS)}")
+    what = _check_costs(what)
     if latency_bs > len(x): raise ConfigError(f"latency_bs={latency_bs} needs an example batch of at least {latency_bs}, got {len(x)}")
     one,out = x[:1],{}
     if 'params' in what: out['params'] = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -124,15 +128,13 @@ class CostTask(GetAttr, Task):
             check_choice('cost', cost, COSTS)
             if isinstance(target, bool) or not isinstance(target, (int, float)) or not (math.isfinite(target) and target > 0):
                 raise ConfigError(f"A cost budget needs a positive finite target, got target={target!r}")
-        bad = [w for w in measure if w not in COSTS]
-        if bad: raise ConfigError(f"Unknown cost(s) {', '.join(map(repr, bad))}; choose one of {', '.join(COSTS)}")
         self.combine = cost_reward(reward, weight)
-        store_attr(but='measure'); self.measure = tuple(dict.fromkeys((*measure, *([cost] if cost else []))))
-        self._costs = {}
+        store_attr(but='measure'); self.measure = tuple(dict.fromkeys((*_check_costs(measure), *([cost] if cost else []))))
+        self._costs,self._example = {},None
 
     @property
     def failure_reward(self): return self.task.failure_reward
-    def __getstate__(self): return {k: v for k,v in self.__dict__.items() if k != '_costs'} | {'_costs': {}}
+    def __getstate__(self): return self.__dict__ | {'_costs': {}, '_example': None}
     def __setstate__(self, d): self.__dict__.update(d)
 
 # %% ../nbs/05a_costs.ipynb #440e60b1
@@ -152,11 +154,12 @@ def costs(self:CostTask, arch) -> dict:
 
 @patch
 def example(self:CostTask) -> torch.Tensor:
-    "An example input batch: the wrapped task's `example()` if it has one, else the first batch of its validation data, on its device."
+    "An example input batch: the wrapped task's `example()` if it has one, else the first batch of its validation data, on its device (kept)."
     if callable(getattr(self.task, 'example', None)): return self.task.example()
-    x = next(iter(self.task.data.dls.valid))[0]
-    dev = getattr(self.task, 'dev', None)
-    return x if dev is None else x.to(dev)
+    if self._example is None: # made once: iterating a loader costs a batch
+        x,dev = next(iter(self.task.data.dls.valid))[0],getattr(self.task, 'dev', None)
+        self._example = x if dev is None else x.to(dev)
+    return self._example
 
 # %% ../nbs/05a_costs.ipynb #aabc8a2d
 @patch

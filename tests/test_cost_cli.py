@@ -1,18 +1,14 @@
 "`nas_rl search --cost`: a budgeted search end to end, its costs in the run store, `show --pareto`, `plot --pareto`, resume, and its one-line errors."
-import json, os, sqlite3, subprocess, sys
+import json, sqlite3
 from pathlib import Path
 import pytest
+from test_kill_resume import ROOT, nas_rl
 
-ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT.parent/'shared'/'data'/'nb201'/'nb201_cifar10.csv.xz'
-ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore'}
 needs_table = pytest.mark.skipif(not TABLE.exists(), reason=f'NAS-Bench-201 table not at {TABLE}')
 
-def nas_rl(*args):
-    return subprocess.run([sys.executable, '-c', 'import sys; from nas_rl.cli import main; sys.exit(main())', *map(str, args)],
-                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
-
 def children(d):
+    "(metrics, reward, status) of each child of run `d`, in order."
     with sqlite3.connect(Path(d)/'run.db') as db:
         return [(json.loads(m), r, s) for m, r, s in db.execute('select metrics, reward, status from children order by id')]
 
