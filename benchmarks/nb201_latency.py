@@ -7,7 +7,8 @@
 Every cell of the table is built as NAS-Bench-201 defines the network (`build_nb201`: 16 channels, 5 cells per
 stage, 10 classes) and timed on a 32x32 input in eval mode without gradients, on one torch thread, by `latency_ms`
 (the median of `--repeats` single calls after 3 warm-up calls): all cells at `--bs`, and a random `--sample` of them at
-`--sample-bs` with `--sample-repeats` calls (timing all 15,625 at batch 64 would take about 9 hours of this machine).
+`--sample-bs` with `--sample-repeats` calls (timing all 15,625 at batch 64 would take about 6.5 hours of this machine with two processes: the
+sample took 151 s per 100 cells).
 `--jobs` processes share the cells, one thread each. The spread check times `--spread` random cells three times each
 and reports max/min of the three medians per cell.
 Output: a CSV (xz) with `arch_str`, `latency_bs{bs}_ms` and `latency_bs{sample-bs}_ms` (empty where not sampled), and
