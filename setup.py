@@ -27,6 +27,7 @@ min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 ray_requirements = ['ray>=2,<3']
+optuna_requirements = ['optuna>=5,<6'] # --strategy tpe (and any Optuna sampler); Optuna 5 is what benchmarks/nb201.py measured
 
 setuptools.setup(
     name = cfg['lib_name'],
@@ -40,7 +41,7 @@ setuptools.setup(
     packages = setuptools.find_packages(include=['nas_rl', 'nas_rl.*']),
     include_package_data = True,
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements, 'ray': ray_requirements },
+    extras_require={ 'dev': dev_requirements + optuna_requirements, 'ray': ray_requirements, 'optuna': optuna_requirements },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

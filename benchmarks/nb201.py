@@ -18,7 +18,7 @@ Each budget's entry also says how much of the other unit it took: mean distinct 
 (`distinct`).
 
 JSON: {strategy: {budget: {mean, std, n, p_welch, p_mannwhitney, distinct_mean|queries_mean, valid_mean}}, '_meta': {...}}
-(REINFORCE and PPO also get `p_welch_vs_evolution`);
+(REINFORCE and PPO also get `p_welch_vs_evolution`, every strategy but TPE `p_welch_vs_tpe` and `p_mannwhitney_vs_tpe`);
 `valid_mean` is the mean `--column` accuracy of the pick, the only score a tuning that must not see test accuracy may use;
 p-values are two-sided, each strategy against random search at the same budget.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from nas_rl.spaces.nb201 import NB201Space
 from nas_rl.tasks.nb201 import NB201Task
-from nas_rl.strategies import get_strategy
+from nas_rl.strategies import get_strategy, OptunaStrategy
 from nas_rl.search import Search, SearchCallback, CancelSearchException
 
 HERE = Path(__file__).parent
@@ -40,6 +40,7 @@ def make_strategy(name, space, seed, a):
     if name == 'ppo': return get_strategy(name, space, seed=seed, lr=a.ppo_lr, clip=a.ppo_clip, epochs=a.ppo_epochs, **rl), a.rl_per_step
     if name == 'evolution':
         return get_strategy(name, space, seed=seed, population=a.evo_population, sample_size=a.evo_sample), 1
+    if name == 'optuna-random': return OptunaStrategy(space, 'random', seed=seed), 1 # a check of our own random search
     return get_strategy(name, space, seed=seed), 1
 
 class CachedTask:
@@ -84,13 +85,14 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--table', default=str(HERE.parent.parent/'shared'/'data'/'nb201'/'nb201_cifar10.csv.xz'))
     p.add_argument('--column', default='c10_valid_200', choices=['c10_valid_200', 'c10_valid_12'])
-    p.add_argument('--budgets', type=int, nargs='+', default=[50, 100, 200, 500])
+    p.add_argument('--budgets', type=int, nargs='+', default=[20, 50, 100, 200, 500])
     p.add_argument('--count', default='queries', choices=['queries', 'distinct'],
                    help='unit of the budget: architectures queried (duplicates count; the published protocol) or distinct ones trained')
     p.add_argument('--query-cap', type=int, default=4, help='--count distinct: a run stops after this many times the largest budget in queries')
     p.add_argument('--seeds', type=int, default=100, help='runs per strategy')
     p.add_argument('--seed-offset', type=int, default=0, help='first seed (tuning used other seeds than the report)')
-    p.add_argument('--strategies', nargs='+', default=['reinforce', 'random', 'evolution', 'ppo'])
+    p.add_argument('--strategies', nargs='+', default=['reinforce', 'random', 'evolution', 'ppo', 'tpe', 'optuna-random'],
+                   help="tpe: Optuna's TPESampler with its defaults (untuned); optuna-random: Optuna's RandomSampler")
     p.add_argument('--rl-lr', type=float, default=0.01, help='tuned by nb201_tune.py')
     p.add_argument('--rl-per-step', type=int, default=2, help='children per controller step (REINFORCE and PPO; tuned)')
     p.add_argument('--rl-baseline-decay', type=float, default=0.95)
@@ -150,6 +152,8 @@ def main(argv=None):
                 e['p_welch'],e['p_mannwhitney'] = welch(x, [c[b-1] for c in curves['random']])
             if name in ('reinforce', 'ppo') and 'evolution' in curves and len(x) > 1: # the controllers against the best other
                 e['p_welch_vs_evolution'] = welch(x, [c[b-1] for c in curves['evolution']])[0]
+            if name != 'tpe' and 'tpe' in curves and len(x) > 1: # every strategy against the optimizer users would pick instead
+                e['p_welch_vs_tpe'],e['p_mannwhitney_vs_tpe'] = welch(x, [c[b-1] for c in curves['tpe']])
             res[name][b] = e
     res['_meta'] = {'table': a.table, 'column': a.column, 'budgets': a.budgets, 'seeds': seeds,
                     'count': a.count, 'budget_unit': ('distinct architectures trained (re-proposed ones answered from a cache)' if distinct

@@ -5,6 +5,7 @@
 # %% ../nbs/06_strategies.ipynb #08b6885c
 from __future__ import annotations
 import random, math
+from typing import Callable
 from dataclasses import dataclass, field
 import torch
 from fastcore.basics import patch
@@ -13,7 +14,7 @@ from .controller import Controller
 
 # %% auto #0
 __all__ = ['strategies', 'Proposal', 'Strategy', 'RandomSearch', 'Reinforce', 'RegularizedEvolution', 'mutate', 'PPO',
-           'get_strategy']
+           'OptunaStrategy', 'get_strategy']
 
 # %% ../nbs/06_strategies.ipynb #c0ffc877
 @dataclass
@@ -241,9 +242,120 @@ def tell(self:PPO, proposals, results):
     self.version += 1
     return stats
 
+# %% ../nbs/06_strategies.ipynb #0e937d01
+_optuna_samplers = {'tpe': 'TPESampler', 'random': 'RandomSampler', 'gp': 'GPSampler', 'qmc': 'QMCSampler',
+                    'cmaes': 'CmaEsSampler', 'nsga2': 'NSGAIISampler'}
+
+def _import_optuna():
+    try: import optuna
+    except ImportError:
+        raise ConfigError("This strategy needs Optuna, an optional extra: pip install 'nas_rl[optuna]' (or pip install optuna)") from None
+    return optuna
+
+class _quiet_optuna:
+    "Optuna logs a line per trial at INFO; a strategy is quiet unless the user asked Optuna for more."
+    def __enter__(self):
+        import optuna
+        self.v = optuna.logging.get_verbosity()
+        if self.v == optuna.logging.INFO: optuna.logging.set_verbosity(optuna.logging.WARNING)
+    def __exit__(self, *a):
+        import optuna
+        optuna.logging.set_verbosity(self.v)
+
+class OptunaStrategy(Strategy):
+    "Any Optuna sampler as a strategy (default TPE): one trial per proposal, its reward the trial's value."
+    name = 'tpe'
+    def __init__(self, space:SearchSpace,
+                 sampler:str|Callable='tpe', # a name of `_optuna_samplers` or of a class in `optuna.samplers`, or `seed -> sampler`
+                 seed:int|None=None, # seeds every sampler the strategy makes
+                 **sampler_kwargs): # passed to the sampler class, e.g. `n_startup_trials=10` for TPE
+        super().__init__(space)
+        optuna = _import_optuna()
+        if callable(sampler): self.make = sampler
+        else:
+            cls = getattr(optuna.samplers, _optuna_samplers.get(sampler, sampler), None)
+            if not isinstance(sampler, str) or not isinstance(cls, type) or not issubclass(cls, optuna.samplers.BaseSampler):
+                raise ConfigError(f"Unknown Optuna sampler {sampler!r}; choose one of {', '.join(_optuna_samplers)} or a class of optuna.samplers")
+            self.make = lambda seed: cls(seed=seed, **sampler_kwargs)
+        self.seed = seed if seed is not None else random.randrange(2**31)
+        self.trials = [] # [tokens, depth, value]: value None while running, NaN for a result Optuna cannot take
+        self._new_study()
+
+# %% ../nbs/06_strategies.ipynb #2fc8e667
+def _params(space:SearchSpace, depth:int|None) -> list:
+    "[(parameter name, choices)] of the decisions at `depth`, in token order."
+    res = []
+    for d in space.decisions(depth):
+        if isinstance(d, Categorical): res.append((d.name, list(range(len(d.options)))))
+        else: res += [(f'{d.name}.from{j}', [0, 1]) for j in range(d.layer)]
+    return res
+
+@patch
+def _distributions(self:OptunaStrategy, depth):
+    from optuna.distributions import CategoricalDistribution
+    return {k: CategoricalDistribution(c) for k,c in _params(self.space, depth)}
+
+@patch
+def _new_study(self:OptunaStrategy):
+    "A study holding `self.trials`, in order: finished ones complete (or failed), running ones running."
+    optuna = _import_optuna()
+    from optuna.trial import TrialState, create_trial
+    with _quiet_optuna(): self.study = optuna.create_study(direction='maximize')
+    self._running = {} # (tokens, depth) -> trial numbers still running, oldest first
+    for i,(toks,depth,v) in enumerate(self.trials):
+        ds = self._distributions(depth)
+        params = dict(zip(ds, toks))
+        if v is None:
+            self.study.add_trial(create_trial(state=TrialState.RUNNING, params=params, distributions=ds))
+            self._running.setdefault((tuple(toks), depth), []).append(i)
+        elif math.isfinite(v): self.study.add_trial(create_trial(params=params, distributions=ds, value=v))
+        else: self.study.add_trial(create_trial(state=TrialState.FAIL, params=params, distributions=ds))
+
+@patch
+def ask(self:OptunaStrategy, n, depth=None):
+    ds,ps = self._distributions(depth),[]
+    with _quiet_optuna():
+        for _ in range(n):
+            self.study.sampler = self.make((self.seed*1_000_003 + len(self.trials)) % 2**31)
+            t = self.study.ask(ds)
+            toks = [int(t.params[k]) for k in ds]
+            self.trials.append([toks, depth, None]); self._running.setdefault((tuple(toks), depth), []).append(t.number)
+            ps.append(Proposal(self.space.decode(toks, depth), toks, depth, None, self.version))
+    return ps
+
+@patch
+def tell(self:OptunaStrategy, proposals, results):
+    from optuna.trial import TrialState, create_trial
+    with _quiet_optuna():
+        for p,r in zip(proposals, results):
+            toks,v = [int(t) for t in p.tokens],float(r.reward)
+            nums = self._running.get((tuple(toks), p.depth))
+            if not nums: # not asked of this strategy (e.g. a child an earlier strategy proposed): still a trial to learn from
+                ds = self._distributions(p.depth); self.trials.append([toks, p.depth, None])
+                self.study.add_trial(create_trial(state=TrialState.RUNNING, params=dict(zip(ds, toks)), distributions=ds))
+                nums = [len(self.trials)-1]
+            i = nums.pop(0)
+            self.trials[i][2] = v if math.isfinite(v) else math.nan
+            if math.isfinite(v): self.study.tell(i, v)
+            else: self.study.tell(i, state=TrialState.FAIL)
+    self.version += 1
+    done = [x[2] for x in self.trials if x[2] is not None and math.isfinite(x[2])]
+    return {'mean_reward': _mean([r.reward for r in results]), 'best': max(done, default=math.nan), 'trials': len(self.trials)}
+
+@patch
+def state_dict(self:OptunaStrategy):
+    return {**Strategy.state_dict(self), 'seed': self.seed, 'trials': [[list(t), d, v] for t,d,v in self.trials]}
+
+@patch
+def load_state_dict(self:OptunaStrategy, d):
+    Strategy.load_state_dict(self, d)
+    self.seed = int(d['seed'])
+    self.trials = [[[int(x) for x in t], None if dp is None else int(dp), None if v is None else float(v)] for t,dp,v in d['trials']]
+    self._new_study()
+
 # %% ../nbs/06_strategies.ipynb #4c6a8d22
-strategies = {'reinforce': Reinforce, 'random': RandomSearch, 'evolution': RegularizedEvolution, 'ppo': PPO}
+strategies = {'reinforce': Reinforce, 'random': RandomSearch, 'evolution': RegularizedEvolution, 'ppo': PPO, 'tpe': OptunaStrategy}
 
 def get_strategy(name:str, space:SearchSpace, **kwargs) -> Strategy:
-    "The strategy called `name` ('reinforce', 'random', 'evolution' or 'ppo') over `space`."
+    "The strategy called `name` ('reinforce', 'random', 'evolution', 'ppo' or 'tpe') over `space`."
     return strategies[check_choice('strategy', name, list(strategies))](space, **kwargs)

@@ -1,4 +1,4 @@
-"""A search SIGKILLed at random moments, several times, then resumed: no finished child is lost or counted twice, and
+"""A search (REINFORCE, or TPE through Optuna) SIGKILLed at random moments, several times, then resumed: no finished child is lost or counted twice, and
 it ends exactly where an uninterrupted run with the same seed ends. Two searches on one run directory: the second refuses."""
 import json, os, random, signal, sqlite3, subprocess, sys, time
 from pathlib import Path
@@ -56,9 +56,11 @@ def kill_and_resume(d, args, seed, tries=6, pause=2.):
 ARGS = ['--children', 12, '--per-step', 2, '--epochs', 1, '--depth', 2, '--depth-add', 1, '--depth-every', 4,
         '--max-depth', 4, '--quiet', '--seed', 7]
 
+@pytest.mark.parametrize('strategy', ['reinforce', 'tpe']) # tpe: an Optuna study restored from the checkpoint's trials
 @pytest.mark.parametrize('mode', ['sync', 'async'])
-def test_random_kills_then_resume(tmp_path, mode):
-    extra = ['--async'] if mode == 'async' else []
+def test_random_kills_then_resume(tmp_path, mode, strategy):
+    if strategy == 'tpe': pytest.importorskip('optuna', reason="Optuna is the optional extra [optuna] (in [dev])")
+    extra = (['--async'] if mode == 'async' else []) + ['--strategy', strategy]
     d, full = tmp_path/'run', tmp_path/'full'
     r = nas_rl('search', *ARGS, *extra, '--run-dir', full)
     assert r.returncode == 0, r.stderr
