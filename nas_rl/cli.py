@@ -26,6 +26,12 @@ def _pos_int(s):
     if v < 1: raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
     return v
 
+def _nonneg_int(s):
+    try: v = int(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {s!r}")
+    if v < 0: raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {s!r}")
+    return v
+
 def _pos_float(s):
     try: v = float(s)
     except ValueError: raise argparse.ArgumentTypeError(f"expected a positive number, got {s!r}")
@@ -37,7 +43,7 @@ def _default(f, name:str):
     "The default of argument `name` in the signature of `f`."
     return inspect.signature(f).parameters[name].default
 
-_strategy_flags = 'lr entropy_weight temperature tanh_c baseline_decay population sample_size'.split() # named as the strategies' arguments
+_strategy_flags = 'lr entropy_weight temperature tanh_c baseline_decay population sample_size unique free advantage topk topk_weight replay updates'.split() # named as the strategies' arguments
 
 def _strategy_defaults(name:str) -> dict:
     "{strategy: default of its argument `name`}, over the registered strategies that take it."
@@ -217,6 +223,15 @@ def _search_options(s:argparse.ArgumentParser):
     knob('--temperature', _pos_float, 'controller softmax temperature', 'paper: 1; ENAS: 5')
     knob('--tanh-c', _pos_float, 'controller logit clipping: logits become C*tanh(logits)', 'paper: none; ENAS: 2.5')
     knob('--baseline-decay', float, "EMA decay of the controller's reward baseline")
+    from nas_rl.strategies import ADVANTAGES # REINFORCE's sample-efficiency options (06_strategies); off by default, as in the paper
+    s.add_argument('--unique', action='store_true', default=None, help='reinforce: propose only architectures not proposed before (default: off)')
+    knob('--free', _nonneg_int, 'reinforce --unique: learn again from up to FREE x per-step already-told repeats met while sampling')
+    s.add_argument('--advantage', default=None, choices=list(ADVANTAGES),
+                   help="reinforce: reward minus a moving-average baseline (ema, the paper's), or standardised (z) or ranked (rank) among all rewards so far (default: ema)")
+    knob('--topk', _nonneg_int, 'reinforce: also raise the likelihood of the TOPK best architectures so far', 'priority-queue training, Abolafia et al. 2018')
+    knob('--topk-weight', float, 'reinforce: weight of the --topk term')
+    knob('--replay', _nonneg_int, 'reinforce: also learn from the last REPLAY results at every step, importance-weighted')
+    knob('--updates', _pos_int, 'reinforce: gradient steps per controller step')
     s.add_argument('--child-lr', type=_pos_float, default=None,
                    help=f"child learning rate ({_defaults_help(_task_defaults('child_lr'))}: the tasks' own)")
     s.add_argument('--bs', type=_pos_int, default=None, help="child batch size (default: the dataset's)")
@@ -273,7 +288,7 @@ def get_parser(argv:list|None=None) -> argparse.ArgumentParser:
 
 # %% ../nbs/14_cli.ipynb #cf827149
 _run_keys = ('space dataset data_dir strategy children per_step epochs seed depth depth_add depth_every max_depth '
-             'strides pool_at no_skips lr entropy_weight temperature tanh_c baseline_decay child_lr bs n_train n_valid time_budget table column population sample_size').split()
+             'strides pool_at no_skips lr entropy_weight temperature tanh_c baseline_decay child_lr bs n_train n_valid time_budget table column population sample_size unique free advantage topk topk_weight replay updates').split()
 
 def _or(xs) -> str: return ', '.join(xs[:-1]) + ' or ' + xs[-1] if len(xs) > 1 else xs[0]
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_strategies.ipynb #08b6885c
 from __future__ import annotations
-import random, math
+import random, math, heapq
 from typing import Callable
 from dataclasses import dataclass, field
 import torch
@@ -13,8 +13,8 @@ from .core import *
 from .controller import Controller
 
 # %% auto #0
-__all__ = ['strategies', 'Proposal', 'Strategy', 'RandomSearch', 'Reinforce', 'RegularizedEvolution', 'mutate', 'PPO',
-           'OptunaStrategy', 'get_strategy']
+__all__ = ['ADVANTAGES', 'strategies', 'Proposal', 'Strategy', 'RandomSearch', 'Reinforce', 'RegularizedEvolution', 'mutate',
+           'PPO', 'OptunaStrategy', 'get_strategy']
 
 # %% ../nbs/06_strategies.ipynb #c0ffc877
 @dataclass
@@ -60,6 +60,8 @@ def _rng_to_list(st): return [st[0], list(st[1]), st[2]]
 def _list_to_rng(l): return (int(l[0]), tuple(int(x) for x in l[1]), None if l[2] is None else float(l[2]))
 
 # %% ../nbs/06_strategies.ipynb #c6bde88d
+ADVANTAGES = ('ema', 'z', 'rank')
+
 class Reinforce(Strategy):
     "The paper's REINFORCE with an exponential-moving-average baseline, over a `Controller`."
     name = 'reinforce'
@@ -71,8 +73,23 @@ class Reinforce(Strategy):
                  seed:int|None=None, # seeds the controller's initial weights and its sampling
                  temperature:float=1., # softmax temperature of the default controller (paper: 1; ENAS: 5)
                  tanh_c:float|None=None, # logit clipping of the default controller (paper: none; ENAS: 2.5)
-                 max_ratio:float=2.): # truncation of the importance weight of a stale proposal (asynchronous searches)
+                 max_ratio:float=2., # truncation of the importance weight of a stale proposal (asynchronous searches)
+                 # sample efficiency (see below); the defaults are the paper's update
+                 unique:bool=False, # propose only architectures this strategy has not proposed before
+                 free:int=0, # with `unique`: learn again, at no cost, from up to `free` x n already-told repeats met while sampling
+                 advantage:str='ema', # 'ema': reward - EMA baseline (paper); 'z': standardised over all rewards so far; 'rank': their quantile - 1/2
+                 topk:int=0, # priority-queue training (Abolafia et al. 2018): also raise the likelihood of the `topk` best so far
+                 topk_weight:float=0.1, # the weight of that term
+                 replay:int=0, # also learn from the last `replay` results each step, importance-weighted
+                 updates:int=1): # gradient steps per `tell`
         super().__init__(space)
+        check_choice('advantage', advantage, ADVANTAGES)
+        for k,v,lo in (('free', free, 0), ('topk', topk, 0), ('replay', replay, 0), ('updates', updates, 1)):
+            if not (isinstance(v, int) and v >= lo): raise ConfigError(f"{k} must be an integer of at least {lo}, got {v!r}")
+        if not (math.isfinite(topk_weight) and topk_weight >= 0): raise ConfigError(f"topk_weight must be finite and at least 0, got {topk_weight}")
+        self.unique,self.free,self.advantage,self.topk,self.topk_weight,self.replay,self.updates = unique,free,advantage,topk,topk_weight,replay,updates
+        self.rng = random.Random(seed) # draws an unseen architecture when sampling keeps repeating itself
+        self.asked,self.told,self.hist,self.buffer,self._free = set(),{},[],[],[]
         if not 0 <= baseline_decay < 1: raise ConfigError(f"baseline_decay must be in [0, 1), got {baseline_decay}")
         if not max_ratio >= 1: raise ConfigError(f"max_ratio must be at least 1, got {max_ratio}")
         self.max_ratio = max_ratio
@@ -92,9 +109,31 @@ class Reinforce(Strategy):
 @patch
 @torch.no_grad()
 def ask(self:Reinforce, n, depth=None):
+    if self.unique: return self._ask_unique(n, depth)
     s = self.ctrl.sample(n, depth=depth, generator=self.gen)
     toks = s.tokens.tolist()
     return [Proposal(self.space.decode(t, depth), t, depth, float(lp), self.version) for t,lp in zip(toks, s.log_prob)]
+
+@patch
+@torch.no_grad()
+def _ask_unique(self:Reinforce, n, depth=None, tries:int=4):
+    "`n` proposals never asked before: the first unseen of generous samples, else unseen random tokens."
+    out = []
+    for _ in range(tries): # a policy that has settled repeats itself: sample many at once, keep the first unseen
+        s = self.ctrl.sample(max(32, 8*n), depth=depth, generator=self.gen)
+        for t,lp in zip(s.tokens.tolist(), s.log_prob.tolist()):
+            k = (tuple(t), depth)
+            if k not in self.asked:
+                if len(out) < n: self.asked.add(k); out.append(Proposal(self.space.decode(t, depth), t, depth, lp, self.version))
+            elif k in self.told and len(self._free) < self.free*n: # sampled by the current policy, its reward known: free signal
+                self._free.append((Proposal(None, t, depth, lp, self.version), self.told[k]))
+        if len(out) == n: return out
+    size = self.space.size(depth)
+    while len(out) < n:
+        t = self.space.random_tokens(self.rng, depth)
+        if (tuple(t), depth) in self.asked and sum(d == depth for _,d in self.asked) < size: continue
+        self.asked.add((tuple(t), depth)); out.append(Proposal(self.space.decode(t, depth), t, depth, None, self.version))
+    return out
 
 # %% ../nbs/06_strategies.ipynb #51f147d2
 def _rescore(ctrl:Controller, proposals:list) -> tuple:
@@ -113,34 +152,65 @@ def _is_weights(self:Reinforce, proposals:list, lp:torch.Tensor) -> torch.Tensor
     old = torch.tensor([p.log_prob if p.log_prob is not None else 0. for p in proposals])
     return torch.where(stale, (lp.detach() - old).exp().clamp(max=self.max_ratio), torch.ones(len(proposals)))
 
+def _advantages(self:Reinforce, rewards:torch.Tensor) -> torch.Tensor:
+    "How much better than expected each reward is: against the EMA baseline (paper), or standardised or ranked among all rewards so far."
+    if self.advantage == 'ema':
+        if self.baseline is None: self.baseline = rewards.mean().item()
+        return rewards - self.baseline
+    h = torch.tensor(self.hist)
+    if self.advantage == 'z': return (rewards - h.mean())/(h.std() if len(h) > 1 and h.std() > 0 else 1.)
+    return (h[None] < rewards[:,None]).float().mean(1) + 0.5*(h[None] == rewards[:,None]).float().mean(1) - 0.5
+
 @patch
 def tell(self:Reinforce, proposals, results):
     rewards = torch.tensor([float(r.reward) for r in results])
-    if self.baseline is None: self.baseline = rewards.mean().item()
-    adv = rewards - self.baseline
-    self.opt.zero_grad()
-    order,lp,ent = _rescore(self.ctrl, proposals)
-    w = _is_weights(self, [proposals[i] for i in order], lp)
-    loss = -(w * adv[order] * lp).mean() - self.entropy_weight * ent.mean()
-    loss.backward()
-    self.opt.step()
-    stats = {'mean_reward': rewards.mean().item(), 'baseline': self.baseline, 'loss': loss.item(),
-             'entropy': ent.mean().item(), 'adv_mean': adv.mean().item(), 'is_weight_mean': w.mean().item()}
-    self.baseline = self.baseline_decay*self.baseline + (1-self.baseline_decay)*rewards.mean().item()
+    if self.advantage != 'ema': self.hist += rewards.tolist()
+    if self.unique or self.topk:
+        for p,r in zip(proposals, rewards.tolist()): self.told[(tuple(p.tokens), p.depth)] = r
+    extra = self._free + (self.buffer[-self.replay:] if self.replay else []) # (proposal, reward) learned from again
+    if self.replay: self.buffer = (self.buffer + [(p, r) for p,r in zip(proposals, rewards.tolist())])[-self.replay:]
+    self._free = []
+    ps,rw = list(proposals) + [p for p,_ in extra],torch.cat([rewards, torch.tensor([r for _,r in extra])])
+    adv = _advantages(self, rw)
+    top = [Proposal(None, list(t), d) for (t,d),_ in heapq.nlargest(self.topk, self.told.items(), key=lambda kv: kv[1])] if self.topk else []
+    for u in range(self.updates):
+        self.opt.zero_grad()
+        order,lp,ent = _rescore(self.ctrl, ps)
+        w = _is_weights(self, [ps[i] for i in order], lp)
+        loss = -(w * adv[order] * lp).mean() - self.entropy_weight * ent.mean()
+        if top: loss = loss - self.topk_weight * _rescore(self.ctrl, top)[1].mean()
+        loss.backward()
+        self.opt.step()
+        if u == 0: stats = {'mean_reward': rewards.mean().item(), 'baseline': self.baseline, 'loss': loss.item(), 'entropy': ent.mean().item(),
+                            'adv_mean': adv[:len(rewards)].mean().item(), 'is_weight_mean': w.mean().item()}
+    if self.baseline is None: del stats['baseline'] # 'z' and 'rank' need none
+    if extra: stats['relearned'] = len(extra)
+    if self.baseline is not None: self.baseline = self.baseline_decay*self.baseline + (1-self.baseline_decay)*rewards.mean().item()
     self.version += 1
     return stats
 
 # %% ../nbs/06_strategies.ipynb #5419af95
+def _pr(p:Proposal, r:float) -> list: return [list(p.tokens), p.depth, p.log_prob, p.version, r]
+def _rp(l:list) -> tuple: return Proposal(None, [int(t) for t in l[0]], None if l[1] is None else int(l[1]), None if l[2] is None else float(l[2]), int(l[3])), float(l[4])
+
 @patch
 def state_dict(self:Reinforce):
     return {**Strategy.state_dict(self), 'ctrl': self.ctrl.state_dict(), 'opt': self.opt.state_dict(),
-            'baseline': self.baseline, 'gen': self.gen.get_state()}
+            'baseline': self.baseline, 'gen': self.gen.get_state(), 'rng': _rng_to_list(self.rng.getstate()),
+            'asked': [[list(t), d] for t,d in self.asked], 'told': [[list(t), d, r] for (t,d),r in self.told.items()],
+            'hist': list(self.hist), 'buffer': [_pr(p, r) for p,r in self.buffer], 'free': [_pr(p, r) for p,r in self._free]}
 
 @patch
 def load_state_dict(self:Reinforce, d):
     Strategy.load_state_dict(self, d)
     self.ctrl.load_state_dict(d['ctrl']); self.opt.load_state_dict(d['opt'])
     self.baseline = d['baseline']; self.gen.set_state(d['gen'])
+    key = lambda t,dp: (tuple(int(x) for x in t), None if dp is None else int(dp))
+    if 'rng' in d: self.rng.setstate(_list_to_rng(d['rng'])) # checkpoints from before the sample-efficiency options lack the rest
+    self.asked = {key(t, dp) for t,dp in d.get('asked', [])}
+    self.told = {key(t, dp): float(r) for t,dp,r in d.get('told', [])}
+    self.hist = [float(r) for r in d.get('hist', [])]
+    self.buffer,self._free = [_rp(l) for l in d.get('buffer', [])],[_rp(l) for l in d.get('free', [])]
 
 # %% ../nbs/06_strategies.ipynb #697d5257
 class RegularizedEvolution(Strategy):
@@ -242,7 +312,7 @@ def tell(self:PPO, proposals, results):
     self.version += 1
     return stats
 
-# %% ../nbs/06_strategies.ipynb #0e937d01
+# %% ../nbs/06_strategies.ipynb #a896a7e9
 _optuna_samplers = {'tpe': 'TPESampler', 'random': 'RandomSampler', 'gp': 'GPSampler', 'qmc': 'QMCSampler',
                     'cmaes': 'CmaEsSampler', 'nsga2': 'NSGAIISampler'}
 
@@ -281,7 +351,7 @@ class OptunaStrategy(Strategy):
         self.trials = [] # [tokens, depth, value]: value None while running, NaN for a result Optuna cannot take
         self._new_study()
 
-# %% ../nbs/06_strategies.ipynb #2fc8e667
+# %% ../nbs/06_strategies.ipynb #33eea625
 def _params(space:SearchSpace, depth:int|None) -> list:
     "[(parameter name, choices)] of the decisions at `depth`, in token order."
     res = []
