@@ -3,7 +3,11 @@
 Each run queries architectures through `nas_rl.search.Search` with an `NB201Task` (a table lookup). The search sees
 validation accuracy only (`--column`); the pick at budget B is the best-validation cell among the first B
 architectures, and what is reported is the pick's test accuracy (`c10_test_200`). One run of the largest budget per
-seed serves every smaller budget, because the pick at B only looks at the first B. Published means (Dong & Yang 2020,
+seed serves every smaller budget, because the pick at B only looks at the first B. Strategies: nas_rl's REINFORCE (the
+paper's update, tuned by nb201_tune.py), `reinforce-se` (the same plus the sample-efficiency options `--se`, kept by
+nb201_ablation.py), random search, regularized evolution, PPO, Optuna's TPE with its defaults (`tpe`, untuned: the
+optimizer a user would pick instead) and Optuna's random sampler (`optuna-random`, a check of our own random search),
+all on the same seeds. Published means (Dong & Yang 2020,
 Table 5, a time budget of about 12,000 simulated seconds): random 93.70 +- 0.36, REINFORCE 93.85 +- 0.37, regularized
 evolution 93.92 +- 0.30; the best cell is 94.37.
 
@@ -31,12 +35,16 @@ from nas_rl.strategies import get_strategy, OptunaStrategy
 from nas_rl.search import Search, SearchCallback, CancelSearchException
 
 HERE = Path(__file__).parent
+SE = '{"unique": true, "advantage": "rank", "topk": 5, "lr": 0.03}' # reinforce-se's options (see --se): kept by nb201_ablation.py (results/nb201_ablation.json)
 
 def make_strategy(name, space, seed, a):
     "A strategy with this benchmark's settings (see `--help`); returns it and its per-step batch size."
     rl = dict(baseline_decay=a.rl_baseline_decay, entropy_weight=a.rl_entropy, temperature=a.rl_temperature,
               tanh_c=a.rl_tanh_c or None) # REINFORCE's and PPO's shared controller settings
     if name == 'reinforce': return get_strategy(name, space, seed=seed, lr=a.rl_lr, **rl), a.rl_per_step
+    if name == 'reinforce-se': # the tuned REINFORCE plus the sample-efficiency options kept by nb201_ablation.py
+        se = {'lr': a.rl_lr, 'per_step': a.rl_per_step, **rl, **json.loads(a.se)}
+        m = se.pop('per_step'); return get_strategy('reinforce', space, seed=seed, **se), m
     if name == 'ppo': return get_strategy(name, space, seed=seed, lr=a.ppo_lr, clip=a.ppo_clip, epochs=a.ppo_epochs, **rl), a.rl_per_step
     if name == 'evolution':
         return get_strategy(name, space, seed=seed, population=a.evo_population, sample_size=a.evo_sample), 1
@@ -91,14 +99,15 @@ def main(argv=None):
     p.add_argument('--query-cap', type=int, default=4, help='--count distinct: a run stops after this many times the largest budget in queries')
     p.add_argument('--seeds', type=int, default=100, help='runs per strategy')
     p.add_argument('--seed-offset', type=int, default=0, help='first seed (tuning used other seeds than the report)')
-    p.add_argument('--strategies', nargs='+', default=['reinforce', 'random', 'evolution', 'ppo', 'tpe', 'optuna-random'],
-                   help="tpe: Optuna's TPESampler with its defaults (untuned); optuna-random: Optuna's RandomSampler")
+    p.add_argument('--strategies', nargs='+', default=['reinforce', 'reinforce-se', 'random', 'evolution', 'ppo', 'tpe', 'optuna-random'],
+                   help="reinforce-se: REINFORCE with the sample-efficiency options of --se; tpe: Optuna's TPESampler with its defaults (untuned); optuna-random: Optuna's RandomSampler")
     p.add_argument('--rl-lr', type=float, default=0.01, help='tuned by nb201_tune.py')
     p.add_argument('--rl-per-step', type=int, default=2, help='children per controller step (REINFORCE and PPO; tuned)')
     p.add_argument('--rl-baseline-decay', type=float, default=0.95)
     p.add_argument('--rl-entropy', type=float, default=0.003, help='entropy bonus (REINFORCE and PPO; tuned in stage 4, nb201_tune_stage4.json)')
     p.add_argument('--rl-temperature', type=float, default=1.)
     p.add_argument('--rl-tanh-c', type=float, default=2.5, help='logit clipping (REINFORCE and PPO; tuned in stage 4); 0: none')
+    p.add_argument('--se', default=SE, help="reinforce-se: JSON of Reinforce options on top of the tuned REINFORCE's (chosen by nb201_ablation.py on seeds 1000-1099)")
     p.add_argument('--ppo-lr', type=float, default=0.003, help='tuned by nb201_tune.py --strategy ppo')
     p.add_argument('--ppo-clip', type=float, default=0.2)
     p.add_argument('--ppo-epochs', type=int, default=4)
@@ -150,7 +159,7 @@ def main(argv=None):
             if distinct: e['reached'] = statistics.mean(float(k >= b) for k in trained[name]) # share of runs that trained b cells
             if name != 'random' and 'random' in curves and len(x) > 1:
                 e['p_welch'],e['p_mannwhitney'] = welch(x, [c[b-1] for c in curves['random']])
-            if name in ('reinforce', 'ppo') and 'evolution' in curves and len(x) > 1: # the controllers against the best other
+            if name in ('reinforce', 'reinforce-se', 'ppo') and 'evolution' in curves and len(x) > 1: # the controllers against the best other
                 e['p_welch_vs_evolution'] = welch(x, [c[b-1] for c in curves['evolution']])[0]
             if name != 'tpe' and 'tpe' in curves and len(x) > 1: # every strategy against the optimizer users would pick instead
                 e['p_welch_vs_tpe'],e['p_mannwhitney_vs_tpe'] = welch(x, [c[b-1] for c in curves['tpe']])
@@ -160,7 +169,7 @@ def main(argv=None):
                                                       else 'architectures queried (duplicates count)'),
                     **({'query_cap': a.query_cap*n, 'trained_per_run': {k: {'mean': statistics.mean(v), 'median': statistics.median(v), 'min': min(v), 'max': max(v)}
                                                                         for k,v in trained.items()}} if distinct else {}), 'reported': 'c10_test_200 of the best-valid pick',
-                    'settings': {n: {k: v for k,v in st.items() if k.split('_')[0] in ('rl', 'ppo', 'evo')} for n,st in sett.items()},
+                    'settings': {n: {k: v for k,v in st.items() if k.split('_')[0] in ('rl', 'ppo', 'evo', 'se')} for n,st in sett.items()},
                     'timing': timing, 'best_test_in_table': max(r[1] for r in task.rows.values()),
                     'machine': f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, 1 thread"}
     print(f"\n{'strategy':>10} {a.count:>8} {'mean':>7} {'std':>5} {'n':>4} {'p vs random':>11} {other_unit:>8}{' reached' if distinct else ''}")

@@ -8,7 +8,7 @@ uses 0..99), and a setting is scored only by the validation accuracy of its pick
 seed's controller initialisation and sampling stream, so their differences are measured on common random numbers.
 
 JSON: {'rows': [{'settings', 'valid': {budget: mean}, 'minus_tpe': {budget: mean difference}, 'min_minus_tpe',
-'distinct_500', 's'}], 'tpe': {budget: mean}, '_meta': {...}}."""
+'distinct_<largest budget>', 's'}], 'tpe': {budget: mean}, '_meta': {...}}."""
 import argparse, json, os, platform, statistics, time
 from pathlib import Path
 import torch
@@ -59,9 +59,9 @@ def main(argv=None):
         valid = {b: statistics.mean(v[b-1] for v in vs) for b in a.budgets}
         diff = {b: statistics.mean(v[b-1] - w[b-1] for v,w in zip(vs, tv)) for b in a.budgets}
         row = {'settings': g, 'valid': valid, 'minus_tpe': diff, 'min_minus_tpe': min(diff.values()),
-               'distinct_500': statistics.mean(dist), 's': time.perf_counter()-t0}
+               f'distinct_{n}': statistics.mean(dist), 's': time.perf_counter()-t0}
         rows.append(row)
-        print(f"{json.dumps(g)}: " + '  '.join(f"{b}:{valid[b]:.3f} ({diff[b]:+.3f})" for b in a.budgets) + f"  distinct {row['distinct_500']:.0f}  ({row['s']:.0f}s)", flush=True)
+        print(f"{json.dumps(g)}: " + '  '.join(f"{b}:{valid[b]:.3f} ({diff[b]:+.3f})" for b in a.budgets) + f"  distinct {row[f'distinct_{n}']:.0f}  ({row['s']:.0f}s)", flush=True)
     out = {'rows': rows, 'tpe': tpe, '_meta': {'table': a.table, 'column': 'c10_valid_200', 'seeds': [a.seed_offset, a.seed_offset + a.seeds],
            'budgets': a.budgets, 'base': BASE, 'scored_by': "validation accuracy (c10_valid_200) of the best-validation pick; test accuracy never read",
            'machine': f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, 1 thread"}}

@@ -1,4 +1,4 @@
-"`benchmarks/nb201.py` and `benchmarks/nb201_tune.py` at a tiny size: the JSON they write and the tuning that never reads test accuracy."
+"`benchmarks/nb201.py`, `nb201_tune.py` and `nb201_ablation.py` at a tiny size: the JSON they write and the tuning that never reads test accuracy."
 import json, os, statistics, subprocess, sys
 from pathlib import Path
 import pytest
@@ -16,7 +16,8 @@ def bench(script, *args):
 
 def test_report_json(tmp_path):
     out = tmp_path/'nb201.json'
-    bench('nb201.py', '--seeds', 3, '--budgets', 5, 20, '--strategies', 'random', 'reinforce', 'evolution',
+    pytest.importorskip('optuna', reason="Optuna is the optional extra [optuna] (in [dev])")
+    bench('nb201.py', '--seeds', 3, '--budgets', 5, 20, '--strategies', 'random', 'reinforce', 'evolution', 'tpe', 'reinforce-se',
           '--json', out, '--plot', tmp_path/'nb201.png')
     res = json.loads(out.read_text())
     assert (tmp_path/'nb201.png').stat().st_size > 0
@@ -27,6 +28,8 @@ def test_report_json(tmp_path):
         assert res[name]['20']['valid_mean'] >= res[name]['5']['valid_mean'] # the pick only improves with budget
     assert 'p_welch' in res['reinforce']['20'] and 'p_welch_vs_evolution' in res['reinforce']['20']
     assert 'p_welch_vs_evolution' not in res['evolution']['20'] and 'p_welch' not in res['random']['20']
+    assert all('p_welch_vs_tpe' in res[k]['20'] for k in ('random', 'reinforce', 'reinforce-se')) and 'p_welch_vs_tpe' not in res['tpe']['20']
+    assert res['reinforce-se']['20']['distinct_mean'] == 20 # --unique: twenty queries, twenty cells
     st = res['_meta']['settings']['reinforce']
     assert (st['rl_entropy'], st['rl_tanh_c'], st['evo_population'], st['evo_sample']) == (0.003, 2.5, 20, 10) # the stage-4 defaults
 
@@ -40,3 +43,19 @@ def test_tune_by_validation(tmp_path):
     for r in t['rows']:
         assert all(v <= 91.61 for v in r['by_budget'].values()) # validation accuracies: the best cell's is 91.61, its test 94.37
         assert r['score'] == pytest.approx(statistics.mean(r['by_budget'].values()))
+
+def test_ablation_json_and_seed_guard(tmp_path):
+    pytest.importorskip('optuna', reason="Optuna is the optional extra [optuna] (in [dev])")
+    out = tmp_path/'abl.json'
+    bench('nb201_ablation.py', '--seeds', 2, '--budgets', 5, 10, '--grid', '[{}, {"unique": true, "topk": 2}]', '--json', out,
+          '--tpe-cache', tmp_path/'tpe.json')
+    a = json.loads(out.read_text())
+    assert a['_meta']['seeds'] == [1000, 1002] and 'never read' in a['_meta']['scored_by']
+    assert [r['settings'] for r in a['rows']] == [{}, {'unique': True, 'topk': 2}]
+    for r in a['rows']:
+        assert r['minus_tpe']['10'] == pytest.approx(r['valid']['10'] - a['tpe']['10']) # paired over the same seeds
+        assert r['min_minus_tpe'] == min(r['minus_tpe'].values())
+    assert a['rows'][1]['distinct_10'] == 10 # --unique: ten queries, ten cells
+    r = subprocess.run([sys.executable, str(ROOT/'benchmarks'/'nb201_ablation.py'), '--table', str(TABLE), '--seed-offset', '0', '--grid', '[]', '--json', str(tmp_path/'x.json')],
+                       cwd=ROOT/'benchmarks', env=ENV, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "report's seeds" in r.stderr
