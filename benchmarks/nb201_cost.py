@@ -13,14 +13,16 @@ The test accuracy (`c10_test_200`) of the picks and of the optimum is reported b
 Strategies, each through the library's `Search` with `CostTask(NB201Task(...), cost, target, reward)`:
   reinforce_mnas, reinforce_tunas, reinforce_hard  REINFORCE (the table-tuned settings of benchmarks/nb201.py: lr 0.01,
       2 children per step, entropy 0.003, logits 2.5*tanh) with each cost reward at the papers' weights;
-  random  random search, keeping only the cells under the target (the cost-aware reward does not change its proposals).
+  random  random search, keeping only the cells under the target (the cost-aware reward does not change its proposals);
+  tpe_constrained  Optuna's TPE (defaults) maximising validation accuracy with the constraint cost/target - 1 <= 0
+      (`OptunaStrategy(constraint=...)`, Optuna 5's constrained TPE): the budget as a constraint, not a reward penalty.
 Seeds 0..N-1; nothing here was tuned, on these seeds or any other.
 JSON: {strategy: {cost: {target_name: {budget: {mean_regret, std_regret, feasible_share, mean_test_acc, n}}}}, '_meta': {...}}
 """
 import argparse, json, math, os, platform, statistics, time
 from pathlib import Path
 HERE = Path(__file__).parent
-STRATS = ('reinforce_mnas', 'reinforce_tunas', 'reinforce_hard', 'random')
+STRATS = ('reinforce_mnas', 'reinforce_tunas', 'reinforce_hard', 'random', 'tpe_constrained')
 
 def run_one(job) -> dict:
     "One (strategy, cost, target, seed) run of the largest budget: each query's (valid, test, cost)."
@@ -36,9 +38,12 @@ def run_one(job) -> dict:
     global _TASK
     if '_TASK' not in globals(): _TASK = NB201Task(a.table, latency=a.latency)
     sp, n = NB201Space(), max(a.budgets)
-    kind = strat.split('_')[1] if '_' in strat else 'mnas'
-    task = CostTask(_TASK, cost, target, kind, measure=(cost,))
+    kind = strat.split('_')[1] if strat.startswith('reinforce_') else 'mnas'
+    task = CostTask(_TASK, cost, target, kind, weight=0. if strat == 'tpe_constrained' else None, measure=(cost,)) # weight 0: the reward is the accuracy
     if strat == 'random': st, m = get_strategy('random', sp, seed=seed), 1
+    elif strat == 'tpe_constrained':
+        from nas_rl.strategies import OptunaStrategy
+        st, m = OptunaStrategy(sp, 'tpe', seed=seed, constraint=lambda r: r.metrics['cost'][cost] / target - 1), 1
     else: st, m = get_strategy('reinforce', sp, seed=seed, lr=0.01, entropy_weight=0.003, tanh_c=2.5, baseline_decay=0.95), 2
     s = Search(sp, task, st, n_children=n, per_step=m, seed=seed).run()
     return [(r.metrics['valid_acc'][0] * 100, _TASK.test_acc(p.arch), r.metrics['cost'][cost]) for p, r in s.history]
@@ -53,6 +58,7 @@ def main():
     p.add_argument('--strategies', nargs='+', default=list(STRATS), choices=list(STRATS))
     p.add_argument('--jobs', type=int, default=2)
     p.add_argument('--json', default=str(HERE/'results'/'nb201_cost.json'))
+    p.add_argument('--merge', action='store_true', help="add these strategies to --json's existing results instead of replacing them")
     a = p.parse_args()
     from nas_rl.tasks.nb201 import NB201Task
     t = NB201Task(a.table, latency=a.latency)
@@ -104,6 +110,10 @@ def main():
     import torch
     out['_meta'] = {'optimum': {f'{c}_{q}': v for (c, q), v in optimum.items()}, 'wall_s': wall, 'settings': vars(a),
                     'machine': f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, CPU; {a.jobs} processes"}
+    if a.merge and a.json and Path(a.json).exists():
+        old = json.loads(Path(a.json).read_text())
+        meta = old.pop('_meta'); meta.setdefault('added', []).append({'strategies': a.strategies, **out.pop('_meta')})
+        out = {**old, **out, '_meta': meta}
     if a.json: Path(a.json).write_text(json.dumps(out, indent=1) + '\n'); print(f"wrote {a.json}")
 
 if __name__ == '__main__': main()

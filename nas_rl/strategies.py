@@ -338,6 +338,7 @@ class OptunaStrategy(Strategy):
     def __init__(self, space:SearchSpace,
                  sampler:str|Callable='tpe', # a name of `_optuna_samplers` or of a class in `optuna.samplers`, or `seed -> sampler`
                  seed:int|None=None, # seeds every sampler the strategy makes
+                 constraint:Callable|None=None, # `ChildResult -> float`, feasible when <= 0 (e.g. cost/target - 1): Optuna's constrained optimization
                  **sampler_kwargs): # passed to the sampler class, e.g. `n_startup_trials=10` for TPE
         super().__init__(space)
         optuna = _import_optuna()
@@ -348,7 +349,8 @@ class OptunaStrategy(Strategy):
                 raise ConfigError(f"Unknown Optuna sampler {sampler!r}; choose one of {', '.join(_optuna_samplers)} or a class of optuna.samplers")
             self.make = lambda seed: cls(seed=seed, **sampler_kwargs)
         self.seed = seed if seed is not None else random.randrange(2**31)
-        self.trials = [] # [tokens, depth, value]: value None while running, NaN for a result Optuna cannot take
+        self.constraint = constraint
+        self.trials = [] # [tokens, depth, value, constraint]: value None while running, NaN for a result Optuna cannot take
         self._new_study()
 
 # %% ../nbs/06_strategies.ipynb #33eea625
@@ -370,16 +372,24 @@ def _new_study(self:OptunaStrategy):
     "A study holding `self.trials`, in order: finished ones complete (or failed), running ones running."
     optuna = _import_optuna()
     from optuna.trial import TrialState, create_trial
-    with _quiet_optuna(): self.study = optuna.create_study(direction='maximize')
-    self._running = {} # (tokens, depth) -> trial numbers still running, oldest first
-    for i,(toks,depth,v) in enumerate(self.trials):
-        ds = self._distributions(depth)
-        params = dict(zip(ds, toks))
-        if v is None:
-            self.study.add_trial(create_trial(state=TrialState.RUNNING, params=params, distributions=ds))
-            self._running.setdefault((tuple(toks), depth), []).append(i)
-        elif math.isfinite(v): self.study.add_trial(create_trial(params=params, distributions=ds, value=v))
-        else: self.study.add_trial(create_trial(state=TrialState.FAIL, params=params, distributions=ds))
+    with _quiet_optuna():
+        self.study = optuna.create_study(direction='maximize', sampler=optuna.samplers.RandomSampler(seed=0))
+        self._running,self._live = {},{} # (tokens, depth) -> trial numbers still running, oldest first; number -> its `Trial`
+        for toks,depth,v,*con in self.trials:
+            ds = self._distributions(depth)
+            params = dict(zip(ds, toks))
+            if v is None: self._start(toks, depth, params)
+            elif math.isfinite(v):
+                cs = {'0': con[0]} if con and con[0] is not None else None
+                self.study.add_trial(create_trial(params=params, distributions=ds, value=v, constraints=cs))
+            else: self.study.add_trial(create_trial(state=TrialState.FAIL, params=params, distributions=ds))
+
+@patch
+def _start(self:OptunaStrategy, toks, depth, params):
+    "A running trial with these parameters (enqueued, so the sampler is not asked), kept live for its result."
+    self.study.enqueue_trial(params)
+    t = self.study.ask(self._distributions(depth))
+    self._running.setdefault((tuple(toks), depth), []).append(t.number); self._live[t.number] = t
 
 @patch
 def ask(self:OptunaStrategy, n, depth=None):
@@ -389,7 +399,8 @@ def ask(self:OptunaStrategy, n, depth=None):
             self.study.sampler = self.make((self.seed*1_000_003 + len(self.trials)) % 2**31)
             t = self.study.ask(ds)
             toks = [int(t.params[k]) for k in ds]
-            self.trials.append([toks, depth, None]); self._running.setdefault((tuple(toks), depth), []).append(t.number)
+            self.trials.append([toks, depth, None, None]); self._running.setdefault((tuple(toks), depth), []).append(t.number)
+            self._live[t.number] = t
             ps.append(Proposal(self.space.decode(toks, depth), toks, depth, None, self.version))
     return ps
 
@@ -401,26 +412,29 @@ def tell(self:OptunaStrategy, proposals, results):
             toks,v = [int(t) for t in p.tokens],float(r.reward)
             nums = self._running.get((tuple(toks), p.depth))
             if not nums: # not asked of this strategy (e.g. a child an earlier strategy proposed): still a trial to learn from
-                ds = self._distributions(p.depth); self.trials.append([toks, p.depth, None])
-                self.study.add_trial(create_trial(state=TrialState.RUNNING, params=dict(zip(ds, toks)), distributions=ds))
-                nums = [len(self.trials)-1]
-            i = nums.pop(0)
+                self.trials.append([toks, p.depth, None, None]); self._start(toks, p.depth, dict(zip(self._distributions(p.depth), toks)))
+                nums = self._running[(tuple(toks), p.depth)]
+            i = nums.pop(0); t = self._live.pop(i)
             self.trials[i][2] = v if math.isfinite(v) else math.nan
-            if math.isfinite(v): self.study.tell(i, v)
-            else: self.study.tell(i, state=TrialState.FAIL)
+            if self.constraint is not None and math.isfinite(v):
+                c = self.constraint(r)
+                if c is not None and math.isfinite(c): t.set_constraint('0', float(c)); self.trials[i][3] = float(c)
+            if math.isfinite(v): self.study.tell(t, v)
+            else: self.study.tell(t, state=TrialState.FAIL)
     self.version += 1
     done = [x[2] for x in self.trials if x[2] is not None and math.isfinite(x[2])]
     return {'mean_reward': _mean([r.reward for r in results]), 'best': max(done, default=math.nan), 'trials': len(self.trials)}
 
 @patch
 def state_dict(self:OptunaStrategy):
-    return {**Strategy.state_dict(self), 'seed': self.seed, 'trials': [[list(t), d, v] for t,d,v in self.trials]}
+    return {**Strategy.state_dict(self), 'seed': self.seed, 'trials': [[list(t), d, v, *c] for t,d,v,*c in self.trials]}
 
 @patch
 def load_state_dict(self:OptunaStrategy, d):
     Strategy.load_state_dict(self, d)
     self.seed = int(d['seed'])
-    self.trials = [[[int(x) for x in t], None if dp is None else int(dp), None if v is None else float(v)] for t,dp,v in d['trials']]
+    f = lambda x: None if x is None else float(x)
+    self.trials = [[[int(x) for x in t], None if dp is None else int(dp), f(v), f(c[0]) if c else None] for t,dp,v,*c in d['trials']]
     self._new_study()
 
 # %% ../nbs/06_strategies.ipynb #4c6a8d22
