@@ -20,11 +20,11 @@ from nas_rl.search import Search
 
 BASE = dict(lr=0.01, per_step=2, baseline_decay=0.95, entropy_weight=0.003, temperature=1., tanh_c=2.5) # nb201.py's tuned REINFORCE
 
-def curves(make, per_step, task, seeds, n):
+def curves(make, per_step, space, task, seeds, n):
     "Per seed: the pick's validation accuracy after 1..n queries, and the distinct cells among the n."
     vals,dist = [],[]
     for seed in seeds:
-        s = Search(NB201Space(), task, make(seed), n_children=n, per_step=per_step, seed=seed).run()
+        s = Search(space, task, make(seed), n_children=n, per_step=per_step, seed=seed).run()
         _,v,o = nb.anytime(task, s, n)
         vals.append(v); dist.append(o[-1])
     return vals,dist
@@ -48,14 +48,14 @@ def main(argv=None):
     cache = json.loads(Path(a.tpe_cache).read_text()) if a.tpe_cache and Path(a.tpe_cache).exists() else {}
     if cache.get('key') == key: tv = cache['vals']
     else:
-        tv,_ = curves(lambda s: OptunaStrategy(space, 'tpe', seed=s), 1, task, seeds, n)
+        tv,_ = curves(lambda s: OptunaStrategy(space, 'tpe', seed=s), 1, space, task, seeds, n)
         if a.tpe_cache: Path(a.tpe_cache).write_text(json.dumps({'key': key, 'vals': tv}))
     tpe = {b: statistics.mean(v[b-1] for v in tv) for b in a.budgets}
     print(f"tpe: " + '  '.join(f"{b}:{tpe[b]:.3f}" for b in a.budgets) + f"  ({time.perf_counter()-t0:.0f}s)", flush=True)
     rows = []
     for g in json.loads(a.grid):
         cfg = {**BASE, **g}; m = cfg.pop('per_step'); t0 = time.perf_counter()
-        vs,dist = curves(lambda seed: Reinforce(space, seed=seed, **cfg), m, task, seeds, n)
+        vs,dist = curves(lambda seed: Reinforce(space, seed=seed, **cfg), m, space, task, seeds, n)
         valid = {b: statistics.mean(v[b-1] for v in vs) for b in a.budgets}
         diff = {b: statistics.mean(v[b-1] - w[b-1] for v,w in zip(vs, tv)) for b in a.budgets}
         row = {'settings': g, 'valid': valid, 'minus_tpe': diff, 'min_minus_tpe': min(diff.values()),

@@ -86,6 +86,7 @@ class Reinforce(Strategy):
         check_choice('advantage', advantage, ADVANTAGES)
         for k,v,lo in (('free', free, 0), ('topk', topk, 0), ('replay', replay, 0), ('updates', updates, 1)):
             if not (isinstance(v, int) and v >= lo): raise ConfigError(f"{k} must be an integer of at least {lo}, got {v!r}")
+        if free and not unique: raise ConfigError(f"free={free} relearns repeats that unique sampling meets: it needs unique=True")
         if not (math.isfinite(topk_weight) and topk_weight >= 0): raise ConfigError(f"topk_weight must be finite and at least 0, got {topk_weight}")
         self.unique,self.free,self.advantage,self.topk,self.topk_weight,self.replay,self.updates = unique,free,advantage,topk,topk_weight,replay,updates
         self.rng = random.Random(seed) # draws an unseen architecture when sampling keeps repeating itself
@@ -375,12 +376,12 @@ def _new_study(self:OptunaStrategy):
     with _quiet_optuna():
         self.study = optuna.create_study(direction='maximize', sampler=optuna.samplers.RandomSampler(seed=0))
         self._running,self._live = {},{} # (tokens, depth) -> trial numbers still running, oldest first; number -> its `Trial`
-        for toks,depth,v,*con in self.trials:
+        for toks,depth,v,con in self.trials:
             ds = self._distributions(depth)
             params = dict(zip(ds, toks))
             if v is None: self._start(toks, depth, params)
             elif math.isfinite(v):
-                cs = {'0': con[0]} if con and con[0] is not None else None
+                cs = None if con is None else {'0': con}
                 self.study.add_trial(create_trial(params=params, distributions=ds, value=v, constraints=cs))
             else: self.study.add_trial(create_trial(state=TrialState.FAIL, params=params, distributions=ds))
 
@@ -406,7 +407,7 @@ def ask(self:OptunaStrategy, n, depth=None):
 
 @patch
 def tell(self:OptunaStrategy, proposals, results):
-    from optuna.trial import TrialState, create_trial
+    from optuna.trial import TrialState
     with _quiet_optuna():
         for p,r in zip(proposals, results):
             toks,v = [int(t) for t in p.tokens],float(r.reward)
@@ -427,14 +428,14 @@ def tell(self:OptunaStrategy, proposals, results):
 
 @patch
 def state_dict(self:OptunaStrategy):
-    return {**Strategy.state_dict(self), 'seed': self.seed, 'trials': [[list(t), d, v, *c] for t,d,v,*c in self.trials]}
+    return {**Strategy.state_dict(self), 'seed': self.seed, 'trials': [[list(t), d, v, c] for t,d,v,c in self.trials]}
 
 @patch
 def load_state_dict(self:OptunaStrategy, d):
     Strategy.load_state_dict(self, d)
     self.seed = int(d['seed'])
     f = lambda x: None if x is None else float(x)
-    self.trials = [[[int(x) for x in t], None if dp is None else int(dp), f(v), f(c[0]) if c else None] for t,dp,v,*c in d['trials']]
+    self.trials = [[[int(x) for x in t], None if dp is None else int(dp), f(v), f(c[0]) if c else None] for t,dp,v,*c in d['trials']] # [t, d, v] before constraints
     self._new_study()
 
 # %% ../nbs/06_strategies.ipynb #4c6a8d22
