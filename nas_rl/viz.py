@@ -10,7 +10,7 @@ from .core import *
 
 # %% auto #0
 __all__ = ['moving_average', 'best_so_far', 'plot_rewards', 'child_metric', 'plot_search', 'topk_curve', 'plot_topk',
-           'pareto_front', 'plot_pareto', 'draw_cnn', 'draw_cell']
+           'pareto_front', 'plot_pareto', 'draw_cnn', 'draw_cell', 'draw_nb201', 'draw_arch']
 
 # %% ../nbs/13_viz.ipynb #45fd52bf
 def moving_average(xs:list, window:int=20) -> list:
@@ -183,3 +183,32 @@ def draw_cell(arch, ax=None, title:str|None=None):
     ax.set_xlim(-0.9, 1.2*(arch.base-1)+0.9); ax.set_ylim(-1.35, y+0.85); ax.axis('off')
     if title: ax.set_title(title, fontsize=9)
     return ax
+
+# %% ../nbs/13_viz.ipynb #716579fe
+_OP_STYLE = {'none': ('lightgray', ':'), 'skip_connect': ('C2', '-'), 'nor_conv_1x1': ('C0', '-'), 'nor_conv_3x3': ('C3', '-'), 'avg_pool_3x3': ('C1', '-')}
+
+def draw_nb201(arch, ax=None, title:str|None=None):
+    "Draw a NAS-Bench-201 cell: nodes 0-3 left to right, one labelled edge per operation ('none' dotted)."
+    from nas_rl.spaces.nb201 import NB201_EDGES
+    if ax is None: _,ax = plt.subplots(figsize=(5.5, 2.6))
+    for n in range(4):
+        ax.text(n*1.6, 0, str(n), ha='center', va='center', fontsize=9, zorder=3, bbox=dict(boxstyle='circle', fc='#cfe2f3', ec='gray'))
+    for k,(op,(j,i)) in enumerate(zip(arch.ops, NB201_EDGES)):
+        span,side = j-i,(1 if k % 2 else -1)
+        rad = 0 if span == 1 else side*(0.35 + 0.1*span)
+        color,ls = _OP_STYLE.get(op, ('k', '-'))
+        ax.annotate('', xy=(j*1.6, 0), xytext=(i*1.6, 0), arrowprops=dict(arrowstyle='->', color=color, ls=ls, lw=1.4,
+                    shrinkA=9, shrinkB=9, connectionstyle=f'arc3,rad={rad}'))
+        x,y = (i+j)*0.8, -rad*span*1.6/2 # the middle of the arc
+        ax.text(x, y, op.replace('nor_', '').replace('_connect', '').replace('_', ' '),
+                ha='center', va='center', fontsize=7, color=color, bbox=dict(boxstyle='round,pad=0.15', fc='white', ec='none'))
+    ax.set_xlim(-0.5, 5.3); ax.set_ylim(-1.9, 1.9); ax.axis('off')
+    if title: ax.set_title(title, fontsize=9)
+    return ax
+
+# %% ../nbs/13_viz.ipynb #58296be5
+def draw_arch(arch, ax=None, title:str|None=None):
+    "Draw any of the three spaces' architectures: `draw_cnn`, `draw_cell` or `draw_nb201`."
+    f = {'cnn': draw_cnn, 'cell': draw_cell, 'nb201': draw_nb201}.get(getattr(arch, 'space', None))
+    if f is None: raise ConfigError(f"No drawing for a {type(arch).__name__}; draw_arch draws cnn, cell and nb201 architectures")
+    return f(arch, ax=ax, title=title)

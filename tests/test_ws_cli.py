@@ -42,8 +42,12 @@ def test_show_and_retrain_a_shared_run(tmp_path):
     pick = meta(d, 'derived')['top'][0]
     r = nas_rl('retrain', d, '--epochs', 1)
     assert r.returncode == 0, r.stderr
-    assert 'NAS-Bench-201 table: test accuracy' in r.stdout and 'test accuracy' in r.stdout.splitlines()[-1], r.stdout
+    lines = r.stdout.splitlines()
+    assert 'NAS-Bench-201 table: test accuracy' in r.stdout and lines[-2].startswith('test accuracy') and lines[-1].startswith('kept it in'), r.stdout
     assert meta(d, 'retrain')['derived_rank'] == 1 and meta(d, 'retrain')['epochs'] == 1
+    r = nas_rl('export', d, '--out', tmp_path/'pick') # the shared run's pick, retrained from scratch, taken home
+    assert r.returncode == 0 and 'exported derived pick 1' in r.stdout, r.stderr
+    assert json.loads((tmp_path/'pick'/'arch.json').read_text()) == pick['arch']
 
 @pytest.mark.parametrize('args,msg', [
     (('--warmup', '4', '--epochs', '4'), 'leaves none of --epochs 4'),

@@ -247,8 +247,11 @@ def evaluate(self:LearnerTask, arch, seed:int|None=None, **kw) -> ChildResult:
 @patch
 def retrain(self:LearnerTask, arch, epochs:int|None=None, # training epochs; None: the task's
             seed:int|None=None, # seeds initial weights and batch order
-            show_bar:bool=True) -> dict: # a fastprogress bar over epochs and batches
+            show_bar:bool=True, # a fastprogress bar over epochs and batches
+            keep=None, # a folder to save the trained network in (`nas_rl.export.save_trained`); None: it is dropped
+            overwrite:bool=False) -> dict: # replace a network already kept there
     "Train `arch` with this task's recipe and return its validation and test scores: the one place test data is read."
+    if keep is not None: from nas_rl.export import check_free, save_trained; check_free(keep, overwrite) # before any training
     if getattr(self.data, 'test', None) is None: raise DataError(f"The {getattr(self.data, 'name', '')} data has no test set to report on")
     epochs = self.epochs if epochs is None else epochs
     if epochs < 1: raise ConfigError(f"retrain needs at least one epoch, got epochs={epochs}")
@@ -259,8 +262,10 @@ def retrain(self:LearnerTask, arch, epochs:int|None=None, # training epochs; Non
     with autocast_guard(), learn.no_logging():
         with nullcontext() if show_bar else learn.no_bar(): self.fit(learn, epochs)
         with learn.no_bar(): valid,test = learn.validate(),learn.validate(dl=_on(self.data.test, self.dev))
-    return {**self.scores(valid, 'valid'), **self.scores(test, 'test'), 'params': count_params(model), 'epochs': epochs,
-            'wall': time.perf_counter() - start}
+    res = {**self.scores(valid, 'valid'), **self.scores(test, 'test'), 'params': count_params(model), 'epochs': epochs,
+           'wall': time.perf_counter() - start}
+    if keep is not None: save_trained(keep, self, arch, model, res, overwrite, epochs=epochs, seed=seed)
+    return res
 
 # %% ../../nbs/05_tasks.ipynb #238d180b
 def _qualname(f) -> str|None:
