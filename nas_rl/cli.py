@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_cli.ipynb #0be95e9b
 from __future__ import annotations
-import argparse, inspect, importlib, re, sys, os, time, json, sqlite3
+import argparse, inspect, importlib, math, re, sys, os, time, json, sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -14,30 +14,36 @@ from .core import *
 from .report import COST_UNITS # the report's pictures and the flags' help name costs alike
 
 # %% auto #0
-__all__ = ['get_parser', 'search_config', 'make_space', 'make_task', 'make_strategy', 'get_device', 'load_data', 'cmd_search',
-           'build_search', 'cmd_show', 'cmd_plot', 'cmd_retrain', 'cmd_export', 'cmd_report', 'main']
+__all__ = ['MAX_CHILDREN', 'MAX_DEPTH', 'get_parser', 'search_config', 'make_space', 'make_task', 'make_strategy', 'get_device',
+           'load_data', 'cmd_search', 'build_search', 'cmd_show', 'cmd_plot', 'cmd_retrain', 'cmd_export', 'cmd_report',
+           'main']
 
 # %% ../nbs/14_cli.ipynb #b835209a
 class _Parser(argparse.ArgumentParser):
     def error(self, message): raise ConfigError(f"{self.prog}: {message}")
 
-def _pos_int(s):
-    try: v = int(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
-    if v < 1: raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
-    return v
+def _range_text(kind, lo, hi, open_lo:bool, open_hi:bool) -> str:
+    "How a refusal names the allowed numbers: 'a positive integer up to 100', 'a number in [0, 1)'."
+    up = '' if hi is None else f" up to {hi:,}" if kind is int else f" up to {hi:g}"
+    if lo == 0 and not open_hi: return ('a non-negative ' if not open_lo else 'a positive ') + ('integer' if kind is int else 'number') + up
+    if lo == 1 and kind is int and not open_lo and not open_hi: return 'a positive integer' + up
+    return f"a number in {'(' if open_lo else '['}{lo:g}, {hi:g}{')' if open_hi else ']'}"
 
-def _nonneg_int(s):
-    try: v = int(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {s!r}")
-    if v < 0: raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {s!r}")
-    return v
+def _number(kind=float, lo=0, hi=None, open_lo:bool=False, open_hi:bool=False):
+    "An argparse type: a finite `kind` within `lo`..`hi` (ends excluded where open); a refusal says what is allowed."
+    what = _range_text(kind, lo, hi, open_lo, open_hi)
+    def parse(s):
+        try: v = kind(s)
+        except (TypeError, ValueError, OverflowError): raise argparse.ArgumentTypeError(f"expected {what}, got {s!r}") from None
+        bad = not math.isfinite(v) or v < lo or (open_lo and v == lo) or (hi is not None and (v > hi or (open_hi and v == hi)))
+        if bad: raise argparse.ArgumentTypeError(f"expected {what}, got {s!r}")
+        return v
+    parse.bounds = kind,lo,hi,open_lo,open_hi # what the sweep of every flag reads
+    return parse
 
-def _pos_float(s):
-    try: v = float(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected a positive number, got {s!r}")
-    if not v > 0: raise argparse.ArgumentTypeError(f"expected a positive number, got {s!r}")
-    return v
+_pos_int = _number(int, 1) # a count with no natural bound (the flags that use it say theirs)
+_nonneg_int = _number(int, 0)
+_pos_float = _number(float, 0, open_lo=True)
 
 # %% ../nbs/14_cli.ipynb #9a41d6c2
 def _default(f, name:str):
@@ -170,6 +176,7 @@ def _task_defaults(key:str) -> dict:
     return {n: _default(_task_class(r.task), a) for n,r in _recipes.items() for a,src in r.task_kw.items() if _key(src) == key}
 
 # %% ../nbs/14_cli.ipynb #d8629a15
+MAX_CHILDREN,MAX_DEPTH = 10**7,100 # bounds of --children and of a CNN's depth (the paper: 12,800 children, up to 15 layers+)
 _CHILDREN = 64 # the demo's size when --children is not given (the library's `Search` defaults to the paper's 12,800)
 
 def _search_options(s:argparse.ArgumentParser):
@@ -199,68 +206,68 @@ def _search_options(s:argparse.ArgumentParser):
     s.add_argument('--table', default=None, help="NAS-Bench-201 table (nb201_cifar10.csv.xz); needed with --space nb201")
     s.add_argument('--column', default=_default(NB201Task, 'column'), choices=list(NB201_COLUMNS),
                    help='NAS-Bench-201 validation accuracy the search sees (default: %(default)s)')
-    knob('--population', _pos_int, 'evolution: population size', 'Real et al.: 100')
-    knob('--sample-size', _pos_int, 'evolution: tournament size', 'Real et al.: 25')
-    s.add_argument('--children', type=_pos_int, default=None, help=f'children to train in all (default: {_CHILDREN}; with weight sharing (epochs - warmup) * every * per-step)')
-    s.add_argument('--per-step', type=_pos_int, default=_default(Search, 'per_step'), help="children per controller step (paper's m; default: %(default)s)")
+    knob('--population', _number(int, 1, 10**6), 'evolution: population size', 'Real et al.: 100')
+    knob('--sample-size', _number(int, 1, 10**6), 'evolution: tournament size', 'Real et al.: 25')
+    s.add_argument('--children', type=_number(int, 1, MAX_CHILDREN), default=None, help=f'children to train in all (default: {_CHILDREN}; with weight sharing (epochs - warmup) * every * per-step)')
+    s.add_argument('--per-step', type=_number(int, 1, 10**4), default=_default(Search, 'per_step'), help="children per controller step (paper's m; default: %(default)s)")
     epochs = ', '.join(f'{v} for {k}' for k,v in _task_defaults('epochs').items())
-    s.add_argument('--epochs', type=_pos_int, default=4, help=f"epochs per child (default: %(default)s, a quick demo; the library's: {epochs}, the paper's)")
-    s.add_argument('--seed', type=int, default=_default(Search, 'seed'), help='default: %(default)s')
+    s.add_argument('--epochs', type=_number(int, 1, 10**4), default=4, help=f"epochs per child (default: %(default)s, a quick demo; the library's: {epochs}, the paper's)")
+    s.add_argument('--seed', type=_number(int, 0, 2**32-1), default=_default(Search, 'seed'), help='default: %(default)s')
     s.add_argument('--run-dir', help='where run.db and checkpoints go (default runs/<time>)')
     s.add_argument('--resume', action='store_true', help='continue the run in --run-dir')
     s.add_argument('--device', default='auto', choices=['auto','cpu','cuda'])
-    s.add_argument('--depth', type=_pos_int, default=_default(CNNSpace, 'depth'), help='starting depth (paper: 6; default: %(default)s)')
-    s.add_argument('--depth-add', type=int, default=_default(DepthSchedule, 'add'), help='layers added by the depth schedule (paper: 2; default: %(default)s)')
-    s.add_argument('--depth-every', type=_pos_int, default=_default(DepthSchedule, 'every'), help='children between depth increases (paper: 1600; default: %(default)s)')
-    s.add_argument('--max-depth', type=_pos_int, default=_default(DepthSchedule, 'max_depth'), help='default: %(default)s, no cap')
+    s.add_argument('--depth', type=_number(int, 1, MAX_DEPTH), default=_default(CNNSpace, 'depth'), help='starting depth (paper: 6; default: %(default)s)')
+    s.add_argument('--depth-add', type=_number(int, 0, MAX_DEPTH), default=_default(DepthSchedule, 'add'), help='layers added by the depth schedule (paper: 2; default: %(default)s)')
+    s.add_argument('--depth-every', type=_number(int, 1, MAX_CHILDREN), default=_default(DepthSchedule, 'every'), help='children between depth increases (paper: 1600; default: %(default)s)')
+    s.add_argument('--max-depth', type=_number(int, 1, MAX_DEPTH), default=_default(DepthSchedule, 'max_depth'), help='default: %(default)s, no cap')
     s.add_argument('--strides', action='store_true', help="also search strides 1,2,3 (paper's v2)")
-    s.add_argument('--pool-at', type=int, nargs='*', default=[], help="layers followed by max-pooling (paper's v3)")
+    s.add_argument('--pool-at', type=_number(int, 0, MAX_DEPTH-1), nargs='*', default=[], help="layers followed by max-pooling (paper's v3)")
     s.add_argument('--no-skips', action='store_true', help='plain chains, no anchor-point skip connections')
-    knob('--lr', _pos_float, 'controller learning rate', 'paper: 6e-4')
-    knob('--entropy-weight', float, 'controller entropy bonus')
-    knob('--temperature', _pos_float, 'controller softmax temperature', 'paper: 1; ENAS: 5')
-    knob('--tanh-c', _pos_float, 'controller logit clipping: logits become C*tanh(logits)', 'paper: none; ENAS: 2.5')
-    knob('--baseline-decay', float, "EMA decay of the controller's reward baseline")
+    knob('--lr', _number(float, 0, 10, open_lo=True), 'controller learning rate', 'paper: 6e-4')
+    knob('--entropy-weight', _number(float, 0, 100), 'controller entropy bonus')
+    knob('--temperature', _number(float, 0, 1000, open_lo=True), 'controller softmax temperature', 'paper: 1; ENAS: 5')
+    knob('--tanh-c', _number(float, 0, 1000, open_lo=True), 'controller logit clipping: logits become C*tanh(logits)', 'paper: none; ENAS: 2.5')
+    knob('--baseline-decay', _number(float, 0, 1, open_hi=True), "EMA decay of the controller's reward baseline")
     from nas_rl.strategies import ADVANTAGES # REINFORCE's sample-efficiency options (06_strategies); off by default, as in the paper
     s.add_argument('--unique', action='store_true', default=None, help='reinforce: propose only architectures not proposed before (default: off)')
-    knob('--free', _nonneg_int, 'reinforce --unique: learn again from up to FREE x per-step already-told repeats met while sampling')
+    knob('--free', _number(int, 0, 1000), 'reinforce --unique: learn again from up to FREE x per-step already-told repeats met while sampling')
     s.add_argument('--advantage', default=None, choices=list(ADVANTAGES),
                    help="reinforce: reward minus a moving-average baseline (ema, the paper's), or standardised (z) or ranked (rank) among all rewards so far (default: ema)")
-    knob('--topk', _nonneg_int, 'reinforce: also raise the likelihood of the TOPK best architectures so far', 'priority-queue training, Abolafia et al. 2018')
-    knob('--topk-weight', float, 'reinforce: weight of the --topk term')
-    knob('--replay', _nonneg_int, 'reinforce: also learn from the last REPLAY results at every step, importance-weighted')
-    knob('--updates', _pos_int, 'reinforce: gradient steps per controller step')
-    s.add_argument('--child-lr', type=_pos_float, default=None,
+    knob('--topk', _number(int, 0, 10**6), 'reinforce: also raise the likelihood of the TOPK best architectures so far', 'priority-queue training, Abolafia et al. 2018')
+    knob('--topk-weight', _number(float, 0, 1000), 'reinforce: weight of the --topk term')
+    knob('--replay', _number(int, 0, 10**6), 'reinforce: also learn from the last REPLAY results at every step, importance-weighted')
+    knob('--updates', _number(int, 1, 1000), 'reinforce: gradient steps per controller step')
+    s.add_argument('--child-lr', type=_number(float, 0, 1000, open_lo=True), default=None,
                    help=f"child learning rate ({_defaults_help(_task_defaults('child_lr'))}: the tasks' own)")
-    s.add_argument('--bs', type=_pos_int, default=None, help="child batch size (default: the dataset's)")
-    s.add_argument('--n-train', type=_pos_int, default=None, help='stratified subset of training images (CIFAR-10), or the first N training tokens (PTB)')
-    s.add_argument('--n-valid', type=_pos_int, default=None, help='validation images held out of the training set (CIFAR-10; paper: 5000), or the first N validation tokens (PTB)')
+    s.add_argument('--bs', type=_number(int, 1, 10**5), default=None, help="child batch size (default: the dataset's)")
+    s.add_argument('--n-train', type=_number(int, 1, 10**9), default=None, help='stratified subset of training images (CIFAR-10), or the first N training tokens (PTB)')
+    s.add_argument('--n-valid', type=_number(int, 1, 10**9), default=None, help='validation images held out of the training set (CIFAR-10; paper: 5000), or the first N validation tokens (PTB)')
     s.add_argument('--base', type=int, default=_default(CellSpace, 'base'), choices=[2,4,8], help="cell: leaves of the cell's tree (paper: 8; default: %(default)s)")
     s.add_argument('--control-ops', action='store_true', help="cell: also search max and sin (the paper's control experiment)")
-    s.add_argument('--hidden', type=_pos_int, default=None, help=f'cell: hidden units of every child language model (default: {DEFAULT_HIDDEN} unless --params)')
-    s.add_argument('--params', type=_pos_int, default=None, help='cell: parameter budget; each child gets the largest hidden size that fits')
-    s.add_argument('--bptt', type=_pos_int, default=_default(ptb_data, 'bptt'), help='cell: backpropagation-through-time length (paper: 35; default: %(default)s)')
-    s.add_argument('--reward-c', type=_pos_float, default=_default(reward_ppl, 'c'), help='cell: the reward is c / (validation perplexity)^2 (paper: c = 80; default: %(default)s)')
-    s.add_argument('--time-budget', type=_pos_float, default=None, help='seconds per child before it is stopped (default: no limit)')
+    s.add_argument('--hidden', type=_number(int, 1, 10**5), default=None, help=f'cell: hidden units of every child language model (default: {DEFAULT_HIDDEN} unless --params)')
+    s.add_argument('--params', type=_number(int, 1, 10**11), default=None, help='cell: parameter budget; each child gets the largest hidden size that fits')
+    s.add_argument('--bptt', type=_number(int, 1, 10**5), default=_default(ptb_data, 'bptt'), help='cell: backpropagation-through-time length (paper: 35; default: %(default)s)')
+    s.add_argument('--reward-c', type=_number(float, 0, 1e9, open_lo=True), default=_default(reward_ppl, 'c'), help='cell: the reward is c / (validation perplexity)^2 (paper: c = 80; default: %(default)s)')
+    s.add_argument('--time-budget', type=_number(float, 0, 1e7, open_lo=True), default=None, help='seconds per child before it is stopped (default: no limit)')
     s.add_argument('--quiet', action='store_true', help='no progress bar')
     s.add_argument('--log', action='store_true', help='print one line per controller step')
     s.add_argument('--executor', default=_default(get_executor, 'name'), choices=list(executors), help='who trains the children (nas_rl.executors; default: %(default)s)')
-    s.add_argument('--workers', type=_pos_int, default=None, help=f"pool: worker processes (default: {_default(PoolExecutor, 'workers')}); ray: children at once")
+    s.add_argument('--workers', type=_number(int, 1, 4096), default=None, help=f"pool: worker processes (default: {_default(PoolExecutor, 'workers')}); ray: children at once")
     s.add_argument('--ray-address', default=None, help="join this Ray cluster ('auto', 'ray://host:10001') instead of starting Ray here")
     s.add_argument('--async', dest='async_', action='store_true', help='start a child whenever a worker frees; update after every --per-step results')
     s.add_argument('--weight-sharing', action='store_true', help='children are paths through one shared network (ENAS); --epochs are then epochs of training it')
-    s.add_argument('--channels', type=_pos_int, default=_default(NB201SuperNet, 'C'), help='weight sharing, nb201: channels of the first stage (benchmark: 16; default: %(default)s)')
-    s.add_argument('--cells', type=_pos_int, default=_default(NB201SuperNet, 'N'), help='weight sharing, nb201: cells per stage (benchmark: 5; default: %(default)s)')
-    s.add_argument('--derive', type=_pos_int, default=_default(derive, 'n'), help='weight sharing: architectures sampled at the end and scored on the whole validation split (default: %(default)s)')
-    s.add_argument('--warmup', type=int, default=_default(SharedTraining, 'warmup'), help='weight sharing: first epochs with uniformly random paths (TuNAS; default: %(default)s)')
-    s.add_argument('--every', type=_pos_int, default=_default(SharedTraining, 'every'), help='weight sharing: controller steps per epoch of shared training (default: %(default)s)')
+    s.add_argument('--channels', type=_number(int, 1, 4096), default=_default(NB201SuperNet, 'C'), help='weight sharing, nb201: channels of the first stage (benchmark: 16; default: %(default)s)')
+    s.add_argument('--cells', type=_number(int, 1, 100), default=_default(NB201SuperNet, 'N'), help='weight sharing, nb201: cells per stage (benchmark: 5; default: %(default)s)')
+    s.add_argument('--derive', type=_number(int, 1, 10**6), default=_default(derive, 'n'), help='weight sharing: architectures sampled at the end and scored on the whole validation split (default: %(default)s)')
+    s.add_argument('--warmup', type=_number(int, 0, 10**4), default=_default(SharedTraining, 'warmup'), help='weight sharing: first epochs with uniformly random paths (TuNAS; default: %(default)s)')
+    s.add_argument('--every', type=_number(int, 1, 10**4), default=_default(SharedTraining, 'every'), help='weight sharing: controller steps per epoch of shared training (default: %(default)s)')
     s.add_argument('--bn', default=_default(CNNSuperNet, 'bn'), choices=['choice', 'batch'], help="weight sharing, cnn: a batch norm per layer and filter count with running statistics (choice), or per layer with each batch's statistics (batch; default: %(default)s)")
     from nas_rl.costs import COSTS, COST_REWARDS
     s.add_argument('--cost', default=None, choices=list(COSTS), help='search under a budget on this cost of a child: ' + '; '.join(f'{k}: {v}' for k,v in COST_UNITS.items()))
-    s.add_argument('--target', type=_pos_float, default=None, help='--cost: the budget T, in the cost\'s unit')
+    s.add_argument('--target', type=_number(float, 0, 1e18, open_lo=True), default=None, help='--cost: the budget T, in the cost\'s unit')
     s.add_argument('--cost-reward', default=None, choices=list(COST_REWARDS), help='--cost: reward * (cost/T)^w (mnas, soft), + w*|cost/T - 1| (tunas), or mnas hard (default: mnas)')
-    s.add_argument('--cost-weight', type=float, default=None, help="--cost: w (default: the paper's, mnas -0.07, hard -1, tunas -0.1)")
-    s.add_argument('--latency-bs', type=_pos_int, default=None, help='batch size of latency measurements (default: 1)')
+    s.add_argument('--cost-weight', type=_number(float, -100, 100), default=None, help="--cost: w (default: the paper's, mnas -0.07, hard -1, tunas -0.1)")
+    s.add_argument('--latency-bs', type=_number(int, 1, 10**5), default=None, help='batch size of latency measurements (default: 1)')
     s.add_argument('--latency-table', default=None, help='nb201: measured latencies of every cell (benchmarks/results/nb201_latency.csv.xz) instead of timing each')
 
 def get_parser(argv:list|None=None) -> argparse.ArgumentParser:
@@ -274,25 +281,25 @@ def get_parser(argv:list|None=None) -> argparse.ArgumentParser:
                    ('export', 'copy a retrained network into one folder (or .zip) to load elsewhere'), ('report', 'one HTML page of a run, for any browser')):
         c = sub.add_parser(name, help=h)
         c.add_argument('run_dir', metavar='DIR')
-    sub.choices['show'].add_argument('--top', type=_pos_int, default=10)
+    sub.choices['show'].add_argument('--top', type=_number(int, 1, 10**6), default=10)
     for c in ('show', 'plot'): sub.choices[c].add_argument('--pareto', action='store_true', help="the children no other beats on both score and cost (the run's --cost, else macs)")
     sub.choices['plot'].add_argument('--out', default=None, help='PNG file (default DIR/rewards.png, with --pareto DIR/pareto.png)')
     sub.choices['plot'].add_argument('--compare', nargs='*', default=[], help='other runs (e.g. random search) for the top-k plot')
     r = sub.choices['retrain']
-    r.add_argument('--epochs', type=_pos_int, default=20)
+    r.add_argument('--epochs', type=_number(int, 1, 10**4), default=20)
     r.add_argument('--data-dir', default=None, help='data folder, if it moved since the search')
     r.add_argument('--device', default='auto', choices=['auto','cpu','cuda'])
-    r.add_argument('--rank', type=_pos_int, default=1, help='retrain the k-th best instead of the best')
+    r.add_argument('--rank', type=_number(int, 1, MAX_CHILDREN), default=1, help='retrain the k-th best instead of the best')
     r.add_argument('--force', action='store_true', help='replace the network this rank kept before (in DIR/models/)')
     e = sub.choices['export']
-    e.add_argument('--rank', type=_pos_int, default=1, help='the k-th best child, retrained before')
+    e.add_argument('--rank', type=_number(int, 1, MAX_CHILDREN), default=1, help='the k-th best child, retrained before')
     e.add_argument('--out', required=True, help='a new folder, or FILE.zip')
     e.add_argument('--force', action='store_true', help='replace --out if it exists')
     w = sub.choices['report']
     w.add_argument('--out', default=None, help='HTML file (default DIR/report.html)')
     w.add_argument('--compare', nargs='*', default=[], help='other runs (e.g. random search) to draw beside it')
     w.add_argument('--watch', action='store_true', help='rewrite the page after every controller step until the search finishes')
-    w.add_argument('--every', type=_pos_float, default=2., help='--watch: seconds between looks at the run (default: 2)')
+    w.add_argument('--every', type=_number(float, 0, 3600, open_lo=True), default=2., help='--watch: seconds between looks at the run (default: 2)')
     return p
 
 # %% ../nbs/14_cli.ipynb #cf827149
@@ -317,6 +324,14 @@ def _check_shared(args):
     if args.executor != 'serial' or args.async_: raise ConfigError("--weight-sharing trains one shared network in this process: use the serial executor, without --async")
     if args.params: raise ConfigError("--params sizes children trained from scratch; with --weight-sharing give the shared language model's --hidden")
 
+def _check_depth(cfg:dict):
+    "Refuse a depth schedule that would grow a CNN past `MAX_DEPTH` layers by the run's last child (it would hang building it)."
+    if not _recipe(cfg).depth: return
+    last = cfg['depth'] + cfg['depth_add'] * ((cfg['children'] - 1) // cfg['depth_every'])
+    if min(last, cfg.get('max_depth') or last) > MAX_DEPTH:
+        raise ConfigError(f"--depth {cfg['depth']} --depth-add {cfg['depth_add']} --depth-every {cfg['depth_every']} grows the networks to {last:,} layers"
+                          f" by child {cfg['children']:,}; at most {MAX_DEPTH} (cap them with --max-depth, or add layers less often)")
+
 def search_config(args) -> dict:
     "The run-defining options of parsed `search` arguments, as a JSON-able dict."
     cfg = {k: getattr(args, k) for k in _run_keys} | ({'weight_sharing': True} if args.weight_sharing else {})
@@ -336,12 +351,9 @@ def search_config(args) -> dict:
         if cfg[k] is not None: cfg[k] = str(Path(cfg[k]).expanduser().resolve())
     if cfg['table'] is not None and not Path(cfg['table']).is_file(): raise DataError(f"--table {cfg['table']} does not exist")
     if cfg['dataset'] == 'folder' and cfg['data_dir'] is None: raise ConfigError("--dataset folder needs --data-dir PATH")
-    if not 0 <= cfg['baseline_decay'] < 1: raise ConfigError(f"--baseline-decay must be in [0, 1), got {cfg['baseline_decay']}")
-    if not cfg['entropy_weight'] >= 0: raise ConfigError(f"--entropy-weight must be >= 0, got {cfg['entropy_weight']}")
-    if cfg['seed'] < 0: raise ConfigError(f"--seed must be >= 0, got {cfg['seed']}")
     if cfg['max_depth'] is not None and cfg['max_depth'] < cfg['depth']:
         raise ConfigError(f"--max-depth {cfg['max_depth']} is below the starting --depth {cfg['depth']}")
-    if cfg['depth_add'] < 0: raise ConfigError(f"--depth-add must be >= 0, got {cfg['depth_add']}")
+    _check_depth(cfg)
     if args.executor == 'serial' and args.workers is not None: raise ConfigError("--workers needs --executor pool or ray")
     if args.ray_address is not None and args.executor != 'ray': raise ConfigError("--ray-address needs --executor ray")
     cfg['async'] = args.async_ # decisions depend on it, so a resumed run keeps it
@@ -435,6 +447,36 @@ def _create_store(run_dir, cfg:dict, space):
         if not (Path(run_dir)/RunStore.db_name).exists(): raise
         raise StoreError(f"{e}; {_taken}") from None
 
+def _remove_new_run(store, made:bool):
+    "Remove what a start that failed before any child finished created: the run's files, and its folder if this start made it."
+    from nas_rl.store import RunStore
+    d = store.run_dir; store.close()
+    for n in (RunStore.db_name, RunStore.lock_name, RunStore.ckpt_name): (d/n).unlink(missing_ok=True)
+    for n in ('-wal', '-shm', '-journal'): (d/(RunStore.db_name + n)).unlink(missing_ok=True)
+    if made and not any(d.iterdir()): d.rmdir()
+
+def _check_resumable(search, store):
+    "Load the run's checkpoint into `search` before anything is written: one that does not fit the run is refused, nothing changed."
+    ck = store.load_checkpoint()
+    if ck is None: return
+    why = f"it says {ck.get('n_done')} children were done; the run has {store.n_children}" if not ck.get('n_done', 0) <= store.n_children else None
+    try:
+        if why is None: search.load_state_dict(ck)
+    except NASError: raise
+    except Exception as e: why = failure_reason(e)
+    if why: raise StoreError(f"{store.ckpt_path} does not fit this run ({why}); nothing was changed") from None
+
+_resume_free = {'children', 'resume', 'run_dir', 'quiet', 'log', 'device', 'executor', 'workers', 'ray_address'} # how to run it, not what it is
+
+def _check_resume_flags(args, cfg:dict):
+    "Refuse flags given with --resume that would change the stored run (only --children may: a longer or shorter run)."
+    dflt = vars(get_parser(['search']).parse_args(['search']))
+    given = {('async' if k == 'async_' else k): v for k,v in vars(args).items() if k not in _resume_free and v != dflt.get(k)}
+    for k in ('data_dir', 'table', 'latency_table'):
+        if given.get(k) is not None: given[k] = str(Path(given[k]).expanduser().resolve())
+    bad = [f"{_flag(k)} {v} (the run has {cfg.get(k)})" for k,v in given.items() if cfg.get(k) != v]
+    if bad: raise ConfigError(f"--resume continues {args.run_dir} as it was started; these flags would change it: {'; '.join(bad)}. Drop them (only --children may change)")
+
 def cmd_search(args) -> int:
     from nas_rl.store import RunStore
     cfg = search_config(args)
@@ -443,13 +485,15 @@ def cmd_search(args) -> int:
         store = RunStore.open(args.run_dir)
         try: cfg = store.config; _check_checkpoint(store) # a corrupt checkpoint is refused before any work
         except BaseException: store.close(); raise
+        try: _check_resume_flags(args, cfg)
+        except BaseException: store.close(); raise
         if args.children is not None and args.children != cfg['children']: # allow a longer (or shorter) run
-            cfg = {**cfg, 'children': args.children}
+            cfg = {**cfg, 'children': args.children}; _check_depth(cfg)
     else:
         run_dir = Path(args.run_dir) if args.run_dir else _new_run_dir(cfg)
         if (run_dir/RunStore.db_name).exists(): raise StoreError(f"{run_dir} already holds a run; {_taken}") # before any work
         store = None
-    executor = None
+    executor,created = None,False
     try:
         device = get_device(args.device)
         space = make_space(cfg)
@@ -458,12 +502,17 @@ def cmd_search(args) -> int:
         data = load_data(cfg, device) if _recipe(cfg).data else None # a tabular task needs no images
         from nas_rl.executors import get_executor
         executor = get_executor(args.executor, args.workers, args.ray_address) # before the run directory: Ray may refuse
-        if store is None: store = _create_store(run_dir, cfg, space)
-        elif store.config != cfg: store.set_meta('config', cfg) # a resumed run's new --children, once every check passed
+        if store is None: made = not run_dir.exists(); store = _create_store(run_dir, cfg, space); created = True
         search = build_search(cfg, space, data, store, device, quiet=args.quiet, log=args.log, executor=executor)
+        if not created:
+            _check_resumable(search, store) # before anything is written
+            if store.config != cfg: store.set_meta('config', cfg) # a resumed run's new --children, once every check passed
         search.run()
         if cfg.get('weight_sharing'): _derive(search, store, cfg)
         _summary(search, store)
+    except Exception:
+        if created and store.conn is not None and store.n_children == 0: _remove_new_run(store, made) # a retry starts clean
+        raise
     finally:
         if executor is not None: executor.close()
         if store is not None: store.close()

@@ -13,9 +13,9 @@ from fastcore.basics import patch
 warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', category=FutureWarning)
 
 # %% auto #0
-__all__ = ['STATUSES', 'NASError', 'ConfigError', 'DecodeError', 'DataError', 'StoreError', 'failure_reason', 'is_oom',
-           'check_choice', 'check_options', 'Categorical', 'Skip', 'n_tokens', 'check_tokens', 'Arch', 'dumps',
-           'arch_from_dict', 'arch_from_json', 'SearchSpace', 'space_from_config', 'ChildResult', 'set_seed']
+__all__ = ['STATUSES', 'NASError', 'ConfigError', 'DecodeError', 'DataError', 'StoreError', 'failure_reason', 'load_refusal',
+           'is_oom', 'check_choice', 'check_options', 'Categorical', 'Skip', 'n_tokens', 'check_tokens', 'Arch',
+           'dumps', 'arch_from_dict', 'arch_from_json', 'SearchSpace', 'space_from_config', 'ChildResult', 'set_seed']
 
 # %% ../nbs/00_core.ipynb #260e2efc
 class NASError(Exception):
@@ -38,6 +38,16 @@ def failure_reason(e:BaseException) -> str:
     "`TypeName: message` on one line."
     msg = ' '.join(str(e).split())
     return f"{type(e).__name__}: {msg}"[:500] if msg else type(e).__name__
+
+_torch_advice = ('Weights only load failed', 'Please file an issue', 'Check the documentation', '(1)', '(2)') # not the reason
+
+def load_refusal(e:BaseException) -> str:
+    "Why `torch.load(weights_only=True)` refused a file, on one line, without torch's advice to retry unsafely (`weights_only=False`)."
+    why = []
+    for l in str(e).splitlines():
+        l = l.split('WeightsUnpickler error:')[-1].strip()
+        if l and not l.startswith(_torch_advice): why.append(l.split(' Please use')[0]) # nor its advice to allow-list a global
+    return why[0][:200] if why else type(e).__name__
 
 def is_oom(e:BaseException) -> bool:
     "Whether `e` says memory ran out (torch's `OutOfMemoryError`, `MemoryError`, or an allocator's message)."

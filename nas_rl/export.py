@@ -146,18 +146,14 @@ def read_info(path) -> dict:
     return out
 
 # %% ../nbs/16_export.ipynb #088a3b70
-_torch_advice = ('Weights only load failed', 'Please file an issue', 'Check the documentation')
-
 def load_weights(f, # a path or the file's bytes
                  map_location='cpu') -> dict:
     "A `state_dict` read with `torch.load(weights_only=True)`: tensors and plain data only, no object is unpickled, no code runs."
     src = io.BytesIO(f) if isinstance(f, (bytes, bytearray)) else f
     try:
         with warnings.catch_warnings(): warnings.simplefilter('ignore'); sd = torch.load(src, map_location=map_location, weights_only=True)
-    except Exception as e:
-        why = [l for l in str(e).splitlines() if l.strip() and not l.startswith(_torch_advice)] # its advice (weights_only=False) we never take
-        why = why[0][:200] if why else type(e).__name__
-        raise ModelFileError(f"The weights file is not a plain tensor file, so it was not loaded and nothing in it ran ({why})") from None
+    except Exception as e: # torch's advice (retry with weights_only=False) is left out of the message: it is what must not be done
+        raise ModelFileError(f"The weights file is not a plain tensor file, so it was not loaded and nothing in it ran ({load_refusal(e)})") from None
     if not isinstance(sd, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k,v in sd.items()):
         raise ModelFileError(f"The weights file holds a {type(sd).__name__}, not a state_dict of named tensors")
     return sd

@@ -341,8 +341,11 @@ def save_checkpoint(self:RunStore, state:dict): # tensors, state dicts, `rng_sta
 @patch
 def load_checkpoint(self:RunStore, map_location='cpu') -> dict|None:
     "The last saved checkpoint (loaded with `weights_only=True`), or None if there is none."
-    import torch, pickle
+    import torch, warnings
     if not self.ckpt_path.exists(): return None
-    try: return torch.load(self.ckpt_path, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as e:
-        raise StoreError(f"{self.ckpt_path} cannot be loaded: {str(e).splitlines()[0]}") from None
+    try:
+        with warnings.catch_warnings(): warnings.simplefilter('ignore'); st = torch.load(self.ckpt_path, map_location=map_location, weights_only=True)
+    except Exception as e: # damaged, empty, or a pickle that would run code: none of it is unpickled
+        raise StoreError(f"{self.ckpt_path} cannot be loaded ({load_refusal(e)}); nothing in it was run") from None
+    if not isinstance(st, dict): raise StoreError(f"{self.ckpt_path} holds a {type(st).__name__}, not a search checkpoint")
+    return st

@@ -338,10 +338,15 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get('NAS_RL_CACHE', '~/.cache/nas_rl')).expanduser()
 
 def _cache_key(root:Path, *opts) -> str:
-    dirs = [root] + [d for d in root.iterdir() if d.is_dir()]
-    dirs += [c for d in dirs[1:] for c in d.iterdir() if c.is_dir()]
-    stamp = ';'.join(f'{d.relative_to(root)}:{d.stat().st_mtime_ns}' for d in sorted(dirs))
-    return hashlib.sha1(f'{root.resolve()}|{stamp}|{opts}'.encode()).hexdigest()[:20]
+    "A key of `root`'s whole tree: any file added, removed, renamed, resized or rewritten (its mtime) gives another key."
+    h = hashlib.sha1(f'{root.resolve()}|{opts}'.encode())
+    for d,dirs,fns in os.walk(root): # links to folders are not followed, so a link loop cannot trap it
+        dirs.sort()
+        for fn in sorted(fns):
+            p = os.path.join(d, fn)
+            try: st = os.stat(p); h.update(f'{os.path.relpath(p, root)}:{st.st_size}:{st.st_mtime_ns};'.encode())
+            except OSError: h.update(f'{os.path.relpath(p, root)}:unreadable;'.encode()) # e.g. a dangling link
+    return h.hexdigest()[:20]
 
 def cached(f, root:Path, *opts, cache_dir=None, name:str='data'):
     "`f()` (a dict of tensors and lists), read from `cache_dir` when `root` and `opts` are unchanged, else computed and saved."
