@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_cli.ipynb #0be95e9b
 from __future__ import annotations
-import argparse, inspect, importlib, math, re, sys, os, time, json, sqlite3
+import argparse, errno, inspect, importlib, math, re, sys, os, time, json, sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -40,6 +40,14 @@ def _number(kind=float, lo=0, hi=None, open_lo:bool=False, open_hi:bool=False):
         return v
     parse.bounds = kind,lo,hi,open_lo,open_hi # what the sweep of every flag reads
     return parse
+
+def _image_size(s:str) -> list:
+    "An argparse type: `H` (square) or `HxW` pixels, each 1..4096, as `[h, w]`."
+    m = re.fullmatch(r'\s*(\d{1,5})\s*(?:[xX]\s*(\d{1,5}))?\s*', s)
+    hw = [int(m[1]), int(m[2] or m[1])] if m else None
+    if hw is None or not all(1 <= v <= 4096 for v in hw): raise argparse.ArgumentTypeError(f"expected H or HxW pixels, each 1..4096 (e.g. 64 or 48x64), got {s!r}")
+    return hw
+_image_size.bounds = int,1,4096,False,False # each side, for the sweep of every numeric flag
 
 _pos_int = _number(int, 1) # a count with no natural bound (the flags that use it say theirs)
 _nonneg_int = _number(int, 0)
@@ -202,6 +210,7 @@ def _search_options(s:argparse.ArgumentParser):
     s.add_argument('--dataset', default=None, choices=[d for r in _recipes.values() for d in r.datasets],
                    help='child training data (default: ' + ', '.join(f'{r.datasets[0]} for {n}' for n,r in _recipes.items() if r.datasets) + ')')
     s.add_argument('--data-dir', help='local data folder (CIFAR-10 layout or an image folder)')
+    s.add_argument('--size', type=_image_size, default=None, help='--dataset folder: resize every image to H (square) or HxW pixels (default: keep them; they must share one size)')
     s.add_argument('--strategy', default='reinforce', choices=list(strategies), help='who proposes the children (default: %(default)s)')
     s.add_argument('--table', default=None, help="NAS-Bench-201 table (nb201_cifar10.csv.xz); needed with --space nb201")
     s.add_argument('--column', default=_default(NB201Task, 'column'), choices=list(NB201_COLUMNS),
@@ -254,6 +263,8 @@ def _search_options(s:argparse.ArgumentParser):
     s.add_argument('--executor', default=_default(get_executor, 'name'), choices=list(executors), help='who trains the children (nas_rl.executors; default: %(default)s)')
     s.add_argument('--workers', type=_number(int, 1, 4096), default=None, help=f"pool: worker processes (default: {_default(PoolExecutor, 'workers')}); ray: children at once")
     s.add_argument('--ray-address', default=None, help="join this Ray cluster ('auto', 'ray://host:10001') instead of starting Ray here")
+    s.add_argument('--deterministic', action='store_true', help='deterministic GPU algorithms (cuDNN, cuBLAS), so a seed repeats on a GPU too; slower there, no effect on a CPU; kept by --resume and retrain')
+    s.add_argument('--gpus-per-child', type=_number(float, 0, 64), default=None, help="ray: GPUs each child asks Ray for (default: 1 with --device cuda or a GPU found by auto, else 0; 0.5 packs two children per GPU)")
     s.add_argument('--async', dest='async_', action='store_true', help='start a child whenever a worker frees; update after every --per-step results')
     s.add_argument('--weight-sharing', action='store_true', help='children are paths through one shared network (ENAS); --epochs are then epochs of training it')
     s.add_argument('--channels', type=_number(int, 1, 4096), default=_default(NB201SuperNet, 'C'), help='weight sharing, nb201: channels of the first stage (benchmark: 16; default: %(default)s)')
@@ -356,7 +367,12 @@ def search_config(args) -> dict:
     _check_depth(cfg)
     if args.executor == 'serial' and args.workers is not None: raise ConfigError("--workers needs --executor pool or ray")
     if args.ray_address is not None and args.executor != 'ray': raise ConfigError("--ray-address needs --executor ray")
+    if args.gpus_per_child is not None and args.executor != 'ray': raise ConfigError("--gpus-per-child needs --executor ray (the pool gives each worker one GPU by itself)")
+    if args.size is not None: # stored only when given, so older runs' configs read the same
+        if cfg['dataset'] != 'folder' and not args.resume: raise ConfigError(f"--size resizes the images of --dataset folder; {cfg['dataset']} has its own size")
+        cfg['size'] = args.size
     cfg['async'] = args.async_ # decisions depend on it, so a resumed run keeps it
+    if args.deterministic: cfg['deterministic'] = True # stored only when asked for, like --size
     return cfg | _cost_config(args, cfg)
 
 _cost_keys = ('cost', 'target', 'cost_reward', 'cost_weight', 'latency_bs', 'latency_table')
@@ -426,7 +442,8 @@ def load_data(cfg:dict, device=None, data_dir=None):
     from nas_rl.data import get_data
     keys = ['bs', 'bptt', *(['n_train', 'n_valid'] if cfg['dataset'] in _sized else [])] # only cell runs store bptt
     with _flags_for(_data_kw):
-        return get_data(cfg['dataset'], data_dir or cfg['data_dir'], seed=cfg['seed'], device=device, **_args({k: k for k in keys}, cfg))
+        return get_data(cfg['dataset'], data_dir or cfg['data_dir'], seed=cfg['seed'], device=device, **_args({k: k for k in keys}, cfg),
+                        **({'size': tuple(cfg['size'])} if cfg.get('size') else {}))
 
 # %% ../nbs/14_cli.ipynb #7f0b4cf1
 def _new_run_dir(cfg):
@@ -447,6 +464,27 @@ def _create_store(run_dir, cfg:dict, space):
         if not (Path(run_dir)/RunStore.db_name).exists(): raise
         raise StoreError(f"{e}; {_taken}") from None
 
+def _data_sig(data) -> dict|None:
+    "What a run's networks are built for: image channels, size and class names, or a vocabulary's size and level."
+    if data is None: return None
+    if hasattr(data, 'vocab'): return {'vocab_sz': data.vocab_sz, 'level': data.level}
+    return {'n_in': data.n_in, 'size': list(data.size), 'classes': list(data.classes)}
+
+def _check_data(store, data, flag:str='--data-dir'):
+    "Refuse data unlike what the run searched on (other classes, channels, size or vocabulary), before anything is trained."
+    had,now = store.get_meta('data', None),_data_sig(data)
+    if had is None or now is None or had == now: return
+    diff = '; '.join(f"{k} {now.get(k)!r:.80} (the run: {had.get(k)!r:.80})" for k in had if had.get(k) != now.get(k))
+    raise DataError(f"The data {store.config.get('data_dir') if flag == 'resume' else 'given'} is not what {store.run_dir} searched on: {diff}")
+
+def _check_writable(run_dir:Path):
+    "Refuse, before any work, a --run-dir that is a file, lies inside one, or where nothing can be written (read-only, /proc)."
+    if run_dir.exists() and not run_dir.is_dir(): raise ConfigError(f"--run-dir {run_dir} is a file, not a folder")
+    up = next(p for p in [run_dir, *run_dir.absolute().parents] if p.exists())
+    if not up.is_dir(): raise ConfigError(f"--run-dir {run_dir} lies inside {up}, which is a file")
+    try: import tempfile; os.rmdir(tempfile.mkdtemp(dir=up, prefix='.nas_rl-probe-')) # the one sure test: make something there
+    except OSError as e: raise StoreError(f"cannot create the run {run_dir}: {up} is not writable ({e.strerror})") from None
+
 def _remove_new_run(store, made:bool):
     "Remove what a start that failed before any child finished created: the run's files, and its folder if this start made it."
     from nas_rl.store import RunStore
@@ -466,7 +504,7 @@ def _check_resumable(search, store):
     except Exception as e: why = failure_reason(e)
     if why: raise StoreError(f"{store.ckpt_path} does not fit this run ({why}); nothing was changed") from None
 
-_resume_free = {'children', 'resume', 'run_dir', 'quiet', 'log', 'device', 'executor', 'workers', 'ray_address'} # how to run it, not what it is
+_resume_free = {'children', 'resume', 'run_dir', 'quiet', 'log', 'device', 'executor', 'workers', 'ray_address', 'gpus_per_child'} # how to run it, not what it is
 
 def _check_resume_flags(args, cfg:dict):
     "Refuse flags given with --resume that would change the stored run (only --children may: a longer or shorter run)."
@@ -477,22 +515,28 @@ def _check_resume_flags(args, cfg:dict):
     bad = [f"{_flag(k)} {v} (the run has {cfg.get(k)})" for k,v in given.items() if cfg.get(k) != v]
     if bad: raise ConfigError(f"--resume continues {args.run_dir} as it was started; these flags would change it: {'; '.join(bad)}. Drop them (only --children may change)")
 
+def _executor_kw(args, device) -> dict:
+    "Ray's GPU request per child: --gpus-per-child, else one GPU when children train on CUDA (Ray would otherwise not count GPUs at all)."
+    if args.executor != 'ray': return {}
+    g = args.gpus_per_child
+    return {'num_gpus_per_child': (1 if device.type == 'cuda' else 0) if g is None else g}
+
 def cmd_search(args) -> int:
     from nas_rl.store import RunStore
     cfg = search_config(args)
     if args.resume:
         if not args.run_dir: raise ConfigError("--resume needs --run-dir DIR of the run to continue")
-        store = RunStore.open(args.run_dir)
-        try: cfg = store.config; _check_checkpoint(store) # a corrupt checkpoint is refused before any work
-        except BaseException: store.close(); raise
-        try: _check_resume_flags(args, cfg)
+        store = RunStore.open(args.run_dir, readonly=True) # every refusal first, without opening the run to write
+        try: cfg = store.config; _check_checkpoint(store); _check_resume_flags(args, cfg) # a corrupt checkpoint is refused before any work
         except BaseException: store.close(); raise
         if args.children is not None and args.children != cfg['children']: # allow a longer (or shorter) run
             cfg = {**cfg, 'children': args.children}; _check_depth(cfg)
     else:
         run_dir = Path(args.run_dir) if args.run_dir else _new_run_dir(cfg)
         if (run_dir/RunStore.db_name).exists(): raise StoreError(f"{run_dir} already holds a run; {_taken}") # before any work
+        _check_writable(run_dir)
         store = None
+    if cfg.get('deterministic'): set_deterministic() # before any worker starts: they inherit it
     executor,created = None,False
     try:
         device = get_device(args.device)
@@ -501,11 +545,15 @@ def cmd_search(args) -> int:
             raise StoreError(f"{store.run_dir} was written for another search space ({store.space}); this run config makes {space.config()}")
         data = load_data(cfg, device) if _recipe(cfg).data else None # a tabular task needs no images
         from nas_rl.executors import get_executor
-        executor = get_executor(args.executor, args.workers, args.ray_address) # before the run directory: Ray may refuse
-        if store is None: made = not run_dir.exists(); store = _create_store(run_dir, cfg, space); created = True
+        executor = get_executor(args.executor, args.workers, args.ray_address, **_executor_kw(args, device)) # before the run directory: Ray may refuse
+        if store is None:
+            made = not run_dir.exists(); store = _create_store(run_dir, cfg, space); created = True
+            if data is not None: store.set_meta('data', _data_sig(data))
+        else: _check_data(store, data, 'resume')
         search = build_search(cfg, space, data, store, device, quiet=args.quiet, log=args.log, executor=executor)
-        if not created:
-            _check_resumable(search, store) # before anything is written
+        if not created: # the checkpoint must fit the rebuilt search before the run is opened to write
+            _check_resumable(search, store); store.close(); store = RunStore.open(args.run_dir)
+            search = build_search(cfg, space, data, store, device, quiet=args.quiet, log=args.log, executor=executor)
             if store.config != cfg: store.set_meta('config', cfg) # a resumed run's new --children, once every check passed
         search.run()
         if cfg.get('weight_sharing'): _derive(search, store, cfg)
@@ -592,10 +640,20 @@ def cmd_show(args) -> int:
     return 0
 
 # %% ../nbs/14_cli.ipynb #8323f54c
+def _picture_out(args, default:str) -> Path:
+    "Where `plot` writes: `--out` (a file in an existing folder, with a suffix matplotlib writes), else `DIR/default`."
+    from matplotlib.figure import Figure
+    out = Path(args.out) if args.out else Path(args.run_dir)/default
+    kinds = Figure().canvas.get_supported_filetypes()
+    if out.is_dir(): raise ConfigError(f"--out {out} is a folder; give a file name, e.g. {out/default}")
+    if out.suffix.lower().lstrip('.') not in kinds: raise ConfigError(f"--out {out}: the name must end in a picture type: {', '.join('.'+k for k in kinds)}")
+    if not out.parent.is_dir(): raise ConfigError(f"--out {out}: there is no folder {out.parent}")
+    return out
+
 def _plot_pareto(args) -> int:
     "Every child of the run as a point of (cost, score), its Pareto front and its target, into DIR/pareto.png."
     from nas_rl.report import pareto_figure
-    out = Path(args.out) if args.out else Path(args.run_dir)/'pareto.png'
+    out = _picture_out(args, 'pareto.png')
     pareto_figure(args.run_dir).savefig(out, dpi=110)
     print(f"wrote {out}")
     return 0
@@ -604,7 +662,7 @@ def cmd_plot(args) -> int:
     import matplotlib; matplotlib.use('Agg')
     from nas_rl.report import read_runs, search_figure
     if args.pareto: return _plot_pareto(args)
-    out = Path(args.out) if args.out else Path(args.run_dir)/'rewards.png'
+    out = _picture_out(args, 'rewards.png')
     search_figure(read_runs([args.run_dir, *args.compare])).savefig(out, dpi=110)
     print(f"wrote {out}")
     return 0
@@ -626,14 +684,18 @@ def _scratch_task(cfg:dict, data, device):
 
 def _model_dir(run_dir, name:str) -> Path: return Path(run_dir)/'models'/name
 
-def _keep_dir(args, name:str) -> Path:
-    "`DIR/models/<name>`, refused before any work if it holds a network already and there is no --force."
+def _keep_dir(args, name:str) -> Path|None:
+    "`DIR/models/<name>`, refused before any work if it holds a network already and there is no --force; None on read-only storage."
     from nas_rl.export import check_free
+    from nas_rl.store import read_only_storage
+    if read_only_storage(Path(args.run_dir)):
+        print(f"{args.run_dir} is on read-only storage: the network is trained and scored, not kept"); return None
     return check_free(_model_dir(args.run_dir, name), args.force)
 
 def _kept(args, name:str, res:dict, **which) -> int:
     "Record the retrained network in the run (the last retrain's scores, and where its files are); say what comes next."
-    from nas_rl.store import RunStore
+    from nas_rl.store import RunStore, read_only_storage
+    if read_only_storage(Path(args.run_dir)): return 0
     with RunStore.open(args.run_dir) as st: st.set_meta('retrain', {**which, 'epochs': args.epochs, 'model': f'models/{name}', **res})
     print(f"kept it in {_model_dir(args.run_dir, name)}; next: nas_rl export {args.run_dir} --rank {args.rank} --out FOLDER")
     return 0
@@ -648,8 +710,11 @@ def _retrain_shared(args, cfg:dict, derived:dict|None) -> int:
     if cfg['space'] == 'nb201' and cfg.get('table'):
         from nas_rl.tasks.nb201 import NB201Task
         print(f"NAS-Bench-201 table: test accuracy {NB201Task(cfg['table']).test_acc(arch)/100:.4f} (c10_test_200, 200 epochs) of {arch}")
+    if cfg.get('deterministic'): set_deterministic()
     device = get_device(args.device)
-    task = _scratch_task(cfg, load_data(cfg, device, data_dir=args.data_dir), device)
+    data = load_data(cfg, device, data_dir=args.data_dir)
+    with RunStore.open(args.run_dir, readonly=True) as st: _check_data(st, data)
+    task = _scratch_task(cfg, data, device)
     print(f"retraining derived pick {args.rank} ({derived['metric']} {row['score']:.4f} under the shared weights) from scratch for {args.epochs} epochs: {arch}")
     res = task.retrain(arch, epochs=args.epochs, seed=cfg['seed'], show_bar=sys.stdout.isatty(), keep=keep, overwrite=args.force)
     print(_scores(res))
@@ -666,8 +731,11 @@ def cmd_retrain(args) -> int:
         print(f"test accuracy {acc/100:.4f} (NAS-Bench-201 table, c10_test_200, 200 epochs) of child {row['id']}: {row['arch']}")
         return 0
     name = f"child{row['id']}"; keep = _keep_dir(args, name)
+    if cfg.get('deterministic'): set_deterministic()
     device = get_device(args.device)
-    task = make_task(cfg, load_data(cfg, device, data_dir=args.data_dir), device) # the search's recipe, sizes and learning rate
+    data = load_data(cfg, device, data_dir=args.data_dir)
+    with RunStore.open(args.run_dir, readonly=True) as st: _check_data(st, data)
+    task = make_task(cfg, data, device) # the search's recipe, sizes and learning rate
     print(f"retraining child {row['id']} (search reward {row['reward']:.4f}) for {args.epochs} epochs: {row['arch']}")
     res = task.retrain(row['arch'], epochs=args.epochs, seed=cfg['seed'], show_bar=sys.stdout.isatty(), keep=keep, overwrite=args.force)
     print(_scores(res))
@@ -723,6 +791,11 @@ def main(argv=None) -> int:
         return 2
     except (sqlite3.DatabaseError, json.JSONDecodeError, UnicodeDecodeError) as e: # only run files are SQLite or JSON
         print(' '.join(f"error: a run file is damaged ({type(e).__name__}: {e})".split())[:500], file=sys.stderr)
+        return 2
+    except OSError as e: # the file system said no: a full disk, read-only storage, a folder that went away
+        what = 'the disk is full' if e.errno == errno.ENOSPC else e.strerror or type(e).__name__
+        hint = '; the finished children are kept: free space, then continue with --resume' if e.errno == errno.ENOSPC else ''
+        print(' '.join(f"error: {what}{f' ({e.filename})' if e.filename else ''}{hint}".split()), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; continue with --resume", file=sys.stderr)

@@ -14,8 +14,9 @@ warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', c
 
 # %% auto #0
 __all__ = ['STATUSES', 'NASError', 'ConfigError', 'DecodeError', 'DataError', 'StoreError', 'failure_reason', 'load_refusal',
-           'is_oom', 'check_choice', 'check_options', 'Categorical', 'Skip', 'n_tokens', 'check_tokens', 'Arch',
-           'dumps', 'arch_from_dict', 'arch_from_json', 'SearchSpace', 'space_from_config', 'ChildResult', 'set_seed']
+           'is_oom', 'free_memory_bytes', 'gigabytes', 'check_choice', 'check_options', 'Categorical', 'Skip',
+           'n_tokens', 'check_tokens', 'Arch', 'dumps', 'arch_from_dict', 'arch_from_json', 'SearchSpace',
+           'space_from_config', 'ChildResult', 'set_seed', 'set_deterministic', 'apply_deterministic']
 
 # %% ../nbs/00_core.ipynb #260e2efc
 class NASError(Exception):
@@ -53,6 +54,26 @@ def is_oom(e:BaseException) -> bool:
     "Whether `e` says memory ran out (torch's `OutOfMemoryError`, `MemoryError`, or an allocator's message)."
     return isinstance(e, MemoryError) or type(e).__name__ == 'OutOfMemoryError' or (
         isinstance(e, RuntimeError) and ("out of memory" in str(e) or "can't allocate memory" in str(e)))
+
+# %% ../nbs/00_core.ipynb #fe0dc6b3
+def _cgroup_left() -> int|None:
+    "What a cgroup-v2 memory limit leaves (None without one)."
+    try:
+        lim = open('/sys/fs/cgroup/memory.max').read().strip()
+        return None if lim == 'max' else int(lim) - int(open('/sys/fs/cgroup/memory.current').read())
+    except (OSError, ValueError): return None
+
+def free_memory_bytes(device=None) -> int|None:
+    "Bytes free for new tensors on `device`: CUDA's own count, else Linux's MemAvailable (within a cgroup limit); None where unknown."
+    import torch
+    dev = torch.device(device or 'cpu')
+    if dev.type == 'cuda': return torch.cuda.mem_get_info(dev)[0]
+    try: avail = next(int(l.split()[1]) * 1024 for l in open('/proc/meminfo') if l.startswith('MemAvailable:'))
+    except (OSError, StopIteration, ValueError, IndexError): return None
+    left = _cgroup_left()
+    return avail if left is None else min(avail, left)
+
+def gigabytes(n:float) -> str: return f"{n/2**30:.3g} GB"
 
 # %% ../nbs/00_core.ipynb #708f5f34
 def check_choice(what:str, # what is being chosen, e.g. 'activation'
@@ -242,3 +263,17 @@ def set_seed(seed:int, # the seed for random, numpy and torch
     import numpy as np; np.random.seed(seed % 2**32)
     if torch:
         import torch as _t; _t.manual_seed(seed)
+
+# %% ../nbs/00_core.ipynb #fabfe8f1
+def set_deterministic(on:bool=True):
+    "Deterministic GPU algorithms for this process and the workers it starts (through `NAS_RL_DETERMINISTIC`); `on=False` undoes it."
+    import torch
+    if on: os.environ['NAS_RL_DETERMINISTIC'] = '1'; os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8') # read at cuBLAS's first use
+    else: os.environ.pop('NAS_RL_DETERMINISTIC', None)
+    torch.backends.cudnn.deterministic,torch.backends.cudnn.benchmark = on,False
+    torch.use_deterministic_algorithms(on, warn_only=True)
+
+def apply_deterministic():
+    "In a worker: `set_deterministic()` if the process that started it asked for it and it is not on yet."
+    import torch
+    if os.environ.get('NAS_RL_DETERMINISTIC') == '1' and not torch.are_deterministic_algorithms_enabled(): set_deterministic()

@@ -24,6 +24,7 @@ def evaluate_job(task, # a `nas_rl.tasks.Task` (anything with `evaluate(arch, se
                 ) -> ChildResult:
     "`task.evaluate(arch, seed=seed)`, with every failure turned into a `ChildResult` with a status and a reason."
     t0 = time.perf_counter()
+    apply_deterministic() # workers inherit `set_deterministic` through the environment
     try: res = task.evaluate(arch, seed=seed)
     except NASError as e: return _failed(task, arch, 'invalid', failure_reason(e), wall=time.perf_counter()-t0)
     except Exception as e: return _failed(task, arch, 'oom' if is_oom(e) else 'failed', failure_reason(e), wall=time.perf_counter()-t0)
@@ -99,11 +100,11 @@ def _cores() -> int:
 
 _worker = {}
 
-def _pool_init(task_bytes:bytes, counter, slots, threads:int, n_gpus:int):
-    "Runs once in each worker: pin threads (and a GPU), unpickle the task."
+def _pool_init(task_bytes:bytes, counter, slots, threads:int, gpus:list):
+    "Runs once in each worker: pin threads (and one of the parent's GPUs, `gpus` as `_visible_gpus` names them), unpickle the task."
     with counter.get_lock(): k = counter.value; counter.value += 1
     _exit_with_parent()
-    if n_gpus > 1: os.environ['CUDA_VISIBLE_DEVICES'] = str(k % n_gpus)
+    if len(gpus) > 1: os.environ['CUDA_VISIBLE_DEVICES'] = gpus[k % len(gpus)]
     os.environ['OMP_NUM_THREADS'] = str(threads)
     import torch
     torch.set_num_threads(threads)
@@ -135,6 +136,13 @@ def _gpu_count() -> int:
         return torch.cuda.device_count() if torch.cuda.is_available() else 0
     except Exception: return 0
 
+def _visible_gpus() -> list:
+    "The GPUs this process may use, as `CUDA_VISIBLE_DEVICES` names them (indices, UUIDs or MIG ids), so a worker gets one of these."
+    n = _gpu_count()
+    if not n: return []
+    env = os.environ.get('CUDA_VISIBLE_DEVICES')
+    return ([s.strip() for s in env.split(',') if s.strip()] if env else [str(i) for i in range(n)])[:n]
+
 # %% ../nbs/09_executors.ipynb #7ed5be6d
 class PoolExecutor(Executor):
     "Evaluate children in `workers` local processes, each with `cores//workers` threads (or one GPU each)."
@@ -159,7 +167,7 @@ class PoolExecutor(Executor):
         self._slots = ctx.Array('q', [-1]*self.n_workers, lock=False) # the job each worker is running
         from nas_rl import executors as m # workers import these functions by name, also when this runs in a notebook
         self.pool = ProcessPoolExecutor(self.n_workers, mp_context=ctx, initializer=m._pool_init,
-                                        initargs=(self._task_bytes, ctx.Value('i', 0), self._slots, self.threads, _gpu_count()))
+                                        initargs=(self._task_bytes, ctx.Value('i', 0), self._slots, self.threads, _visible_gpus()))
 
     def _submit(self, i, arch, seed):
         import cloudpickle

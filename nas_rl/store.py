@@ -13,7 +13,7 @@ from .core import *
 from .core import _plain
 
 # %% auto #0
-__all__ = ['SCHEMA_VERSION', 'RunStore', 'rng_state', 'set_rng_state']
+__all__ = ['SCHEMA_VERSION', 'RunStore', 'read_only_storage', 'rng_state', 'set_rng_state']
 
 # %% ../nbs/08_store.ipynb #476e88eb
 SCHEMA_VERSION = 1
@@ -44,7 +44,8 @@ class _Lock:
     "An exclusive advisory lock on `path`, holding the owner's pid."
     def __init__(self, path:Path):
         self.path,self.f = Path(path),None
-        f = open(self.path, 'a+')
+        try: f = open(self.path, 'a+')
+        except OSError as e: raise StoreError(f"cannot write to {self.path.parent} ({e.strerror}): a run there can be shown, plotted and reported, not continued") from None
         try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             f.seek(0); pid = f.read().strip() or '?'; f.close()
@@ -72,15 +73,25 @@ class RunStore:
         return self
 
     def close(self):
-        "Close the database and release the writer lock."
+        "Close the database and release the writer lock; a writer leaves the run as one file (WAL folded in, no -wal or -shm)."
+        if self.conn is not None and not self.readonly:
+            try: self.conn.execute('PRAGMA journal_mode=DELETE') # refused (and harmless) while a reader still has it open
+            except sqlite3.Error: pass
         if self.conn is not None: self.conn.close(); self.conn = None
         if self._lock is not None: self._lock.release(); self._lock = None
     def __enter__(self): return self
     def __exit__(self, *args): self.close()
 
 # %% ../nbs/08_store.ipynb #5c02ad2c
+def read_only_storage(path:Path) -> bool:
+    "Whether `path` lies on a file system mounted read-only (a CD, a read-only share, a container's read-only volume)."
+    try: return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError: return False
+
 def _connect(path:Path, readonly:bool) -> sqlite3.Connection:
-    uri = f"file:{path.resolve().as_posix()}{'?mode=ro' if readonly else ''}"
+    # a WAL database on read-only storage opens only as immutable: nothing can change it there, and SQLite then needs no -shm file
+    q = ('?mode=ro&immutable=1' if read_only_storage(path) else '?mode=ro') if readonly else ''
+    uri = f"file:{path.resolve().as_posix()}{q}"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=10)
     conn.row_factory = sqlite3.Row
     return conn
@@ -159,7 +170,7 @@ def open(cls:RunStore, run_dir, # folder of an existing run
     try:
         conn = _connect(db, readonly)
         _check(conn, db)
-        if not readonly: conn.execute('PRAGMA synchronous=FULL')
+        if not readonly: conn.execute('PRAGMA journal_mode=WAL'); conn.execute('PRAGMA synchronous=FULL')
         if not readonly:
             for p in run_dir.glob(f'.{cls.ckpt_name}.*.tmp'): p.unlink(missing_ok=True)
         return cls(run_dir, conn, readonly=readonly, lock=lock)
@@ -180,15 +191,25 @@ def get_meta(self:RunStore, key:str, default=None):
     row = self.conn.execute('SELECT value FROM meta WHERE key=?', (key,)).fetchone()
     return default if row is None else json.loads(row[0])
 
+_meta_types = {'children': int, 'per_step': int, 'epochs': int, 'seed': int, 'strategy': str, 'space': str} # what readers compute with
+
+def _meta_dict(st, key:str) -> dict:
+    "Meta `key`, which must be a dict (and its best-known entries of the right type); `StoreError` if the run file says otherwise."
+    v = st.get_meta(key)
+    bad = f"a {type(v).__name__}" if not isinstance(v, dict) else next((f"{k!r} = {v[k]!r}" for k,t in _meta_types.items()
+                                                                        if v.get(k) is not None and (not isinstance(v[k], t) or isinstance(v[k], bool))), None)
+    if bad: raise StoreError(f"{st.db_path} is damaged: its {key} is {bad}")
+    return v
+
 @patch(as_prop=True)
 def config(self:RunStore) -> dict:
     "The run's configuration dict."
-    return self.get_meta('config')
+    return _meta_dict(self, 'config')
 
 @patch(as_prop=True)
 def space(self:RunStore) -> dict:
     "The search space's `config()` dict."
-    return self.get_meta('space')
+    return _meta_dict(self, 'space')
 
 @patch(as_prop=True)
 def version(self:RunStore) -> int:
@@ -307,7 +328,7 @@ def rng_state(torch:bool=True) -> dict:
     if torch:
         import torch as t
         res['torch'] = t.get_rng_state()
-        if t.cuda.is_available(): res['cuda'] = t.cuda.get_rng_state_all()
+        if t.cuda.is_available() and t.cuda.is_initialized(): res['cuda'] = t.cuda.get_rng_state() # this process's GPU only: never a context on the others
     return res
 
 def set_rng_state(d:dict):
@@ -319,9 +340,18 @@ def set_rng_state(d:dict):
     if 'torch' in d:
         import torch as t
         t.set_rng_state(d['torch'])
-        if 'cuda' in d and t.cuda.is_available(): t.cuda.set_rng_state_all(d['cuda'])
+        c = d.get('cuda')
+        if c is None or not t.cuda.is_available(): return
+        if isinstance(c, (list, tuple)): # older checkpoints kept every GPU's: restore those this machine still has
+            for k,s in enumerate(c[:t.cuda.device_count()]): t.cuda.set_rng_state(s, k)
+        else: t.cuda.set_rng_state(c)
 
 # %% ../nbs/08_store.ipynb #951142d1
+def _os_error(e:BaseException) -> OSError|None:
+    "The `OSError` (a full disk, a vanished folder) behind `e`, following its cause and context, or None."
+    while e is not None and not isinstance(e, OSError): e = e.__cause__ or e.__context__
+    return e
+
 @patch
 def save_checkpoint(self:RunStore, state:dict): # tensors, state dicts, `rng_state()`, plain numbers
     "Write `state` to `run_dir/checkpoint.pt` atomically (temp file, fsync, `os.replace`)."
@@ -332,8 +362,11 @@ def save_checkpoint(self:RunStore, state:dict): # tensors, state dicts, `rng_sta
         with os.fdopen(fd, 'wb') as f:
             torch.save(state, f); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, self.ckpt_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if (os_err := _os_error(e)) is not None and os_err is not e: # torch.save wraps a full disk in a RuntimeError
+            raise OSError(os_err.errno, os_err.strerror, str(self.ckpt_path)) from None
+        raise
     dfd = os.open(self.run_dir, os.O_RDONLY)
     try: os.fsync(dfd)
     finally: os.close(dfd)

@@ -15,13 +15,13 @@ from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from fastai.torch_core import default_device
 from fastai.losses import CrossEntropyLossFlat
-from ..core import DataError, ConfigError, check_choice
+from ..core import DataError, ConfigError, check_choice, free_memory_bytes, gigabytes
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'TensorImages', 'image_stats', 'pad_for', 'batch_augment', 'ImageLoader', 'take', 'stratified_split',
-           'ImageData', 'image_data', 'show_images', 'digits_data', 'image_files', 'decode_image_bytes', 'read_images',
-           'default_cache_dir', 'cached', 'read_folder', 'folder_data', 'read_cifar_batches', 'read_cifar10',
-           'cifar10_data']
+__all__ = ['IMAGE_EXTS', 'TensorImages', 'image_stats', 'pad_for', 'augment_draws', 'batch_augment', 'ImageLoader', 'take',
+           'stratified_split', 'ImageData', 'image_data', 'show_images', 'digits_data', 'image_files',
+           'decode_image_bytes', 'read_images', 'default_cache_dir', 'cached', 'read_folder', 'folder_data',
+           'read_cifar_batches', 'read_cifar10', 'cifar10_data']
 
 # %% ../../nbs/04_data_vision.ipynb #0281b691
 class TensorImages:
@@ -57,19 +57,30 @@ def pad_for(size:tuple) -> int:
     "Crop padding for images of `size` (h,w): 4 for 32x32 as in the paper, scaled with the image, at least 1."
     return max(1, round(min(size) / 8))
 
+def augment_draws(sizes:list, # the batch sizes, in order
+                  pad:int, flip:bool, generator:torch.Generator|None=None) -> Tensor:
+    "Crop offsets and flip draws of several batches as one float tensor [2 or 3, sum(sizes)]: rows y, x, (flip if < 0.5)."
+    ds = []
+    for B in sizes:
+        oy,ox = torch.randint(0, 2*pad+1, (2,B), generator=generator).float()
+        ds.append(torch.stack([oy, ox, torch.rand(B, generator=generator)]) if flip else torch.stack([oy, ox]))
+    return torch.cat(ds, 1) if ds else torch.zeros(3 if flip else 2, 0)
+
 def batch_augment(x:Tensor, # images [B,C,H,W] of any dtype
                   pad:int=4, # zero padding before the random crop back to HxW (0: no crop)
                   flip:bool=True, # flip each image horizontally with probability 1/2
-                  generator:torch.Generator|None=None # CPU generator for the random offsets
+                  generator:torch.Generator|None=None, # CPU generator for the random offsets
+                  draws:Tensor|None=None # or the draws themselves, `augment_draws` of this batch, on x's device
                  ) -> Tensor:
     "Randomly crop (with zero padding) and flip each image of a batch, all at once."
     if not pad and not flip: return x
     B,C,H,W = x.shape
     if pad: x = F.pad(x, (pad,)*4)
-    oy,ox = torch.randint(0, 2*pad+1, (2,B,1), generator=generator).to(x.device)
+    d = augment_draws([B], pad, flip, generator).to(x.device) if draws is None else draws
+    oy,ox = d[:2].long().view(2, B, 1)
     rows = oy + torch.arange(H, device=x.device)
     cols = ox + torch.arange(W, device=x.device)
-    if flip: cols = torch.where(torch.rand(B, 1, generator=generator).to(x.device) < 0.5, cols.flip(1), cols)
+    if flip: cols = torch.where(d[2].view(B, 1) < 0.5, cols.flip(1), cols)
     idx = (rows[:,:,None] * (W+2*pad) + cols[:,None,:]).view(B,1,H*W).expand(B,C,H*W)
     return x.reshape(B,C,-1).gather(2, idx).view(B,C,H,W)
 
@@ -102,9 +113,15 @@ def before_iter(self:ImageLoader): self._gen = torch.Generator().manual_seed(sel
 
 @patch
 def create_batches(self:ImageLoader, samps):
+    "The epoch's batches: its order and its augmentation draws go to the device once, not once per batch."
+    x,_ = self.dataset.on(self.device)
     idxs = torch.as_tensor(list(samps), dtype=torch.long)
     n = len(idxs) - (len(idxs) % self.bs if self.drop_last else 0)
-    for i in range(0, n, self.bs): yield self.create_batch(idxs[i:i+self.bs])
+    starts = range(0, n, self.bs)
+    self._draws,self._pos = None,0
+    if self.pad or self.flip: self._draws = augment_draws([min(self.bs, n-i) for i in starts], self.pad, self.flip, self._gen)
+    idxs = idxs.to(x.device)
+    for i in starts: yield self.create_batch(idxs[i:i+self.bs])
 
 @patch
 def create_batch(self:ImageLoader, idx:Tensor) -> tuple:
@@ -126,7 +143,12 @@ def _stats(self:ImageLoader, device) -> tuple:
 def after_batch(self:ImageLoader, b) -> tuple:
     "Augment the uint8 batch on its device, then convert it to normalised floats."
     x,y = b
-    x = batch_augment(x, self.pad, self.flip, self._gen)
+    d = getattr(self, '_draws', None)
+    if d is not None and self._pos + len(x) <= d.shape[1]: # this epoch's draws, moved to the batches' device once
+        if d.device != x.device: d = self._draws = d.to(x.device)
+        d,self._pos = d[:, self._pos:self._pos+len(x)],self._pos + len(x)
+    else: d = None # a batch from elsewhere (fastai's `one_batch` after the epoch, say): drawn now
+    x = batch_augment(x, self.pad, self.flip, self._gen, draws=d)
     m,s = self._stats(x.device)
     return (x.float() - m) / s, y
 
@@ -195,6 +217,15 @@ class ImageData:
                 f" images of {self.n_in}x{self.size[0]}x{self.size[1]}, {self.n_out} classes)")
 
 # %% ../../nbs/04_data_vision.ipynb #a7cd9115
+def _check_splits(name:str, classes:list, train:tuple, valid:tuple):
+    "Refuse data a search cannot learn from: fewer than 2 classes (every child scores 1.0), or a class with no validation image."
+    if len(classes) < 2: raise DataError(f"The {name} data has {len(classes)} class{'es' if len(classes) != 1 else ''}; a classifier needs at least 2")
+    for what,(x,y) in (('training', train), ('validation', valid)):
+        seen = set(torch.as_tensor(y).tolist())
+        missing = [str(c) for k,c in enumerate(classes) if k not in seen]
+        if missing: raise DataError(f"The {name} {what} split has no image of class {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}"
+                                    f" ({len(y)} images in all); the reward needs at least one of each class there: take more images or hold out more")
+
 def image_data(name:str, # the dataset's name
                train:tuple, # (x uint8 [N,C,H,W], y) training images
                valid:tuple, # (x, y) validation images
@@ -206,6 +237,7 @@ def image_data(name:str, # the dataset's name
                flip:bool=True, # and random horizontal flip, when `augment`
                seed:int=0) -> ImageData:
     "Wrap decoded train/valid(/test) tensors into an `ImageData` with `ImageLoader`s."
+    _check_splits(name, classes, train, valid)
     device = default_device() if device is None else torch.device(device)
     tds = TensorImages(*train, classes)
     mean,std = image_stats(tds.x)
@@ -286,22 +318,38 @@ def image_files(folder:Path, # a folder with one subfolder of images per class
     files,labels = [],[]
     for d in dirs:
         fs = sorted(f for f in d.iterdir() if f.suffix.lower() in IMAGE_EXTS and not f.name.startswith('.'))
+        if odd := [f for f in fs if not f.is_file()]: # reading a pipe would hang, a folder or a link loop would fail later
+            raise DataError(f"{odd[0]} is named like an image but is not a file (a folder, a link to nothing or to itself, a pipe or a device)")
         if not fs: raise DataError(f"Class folder {d} holds no images ({', '.join(IMAGE_EXTS)})")
         files += fs; labels += [classes.index(d.name)] * len(fs)
     return files, labels, list(classes)
 
 # %% ../../nbs/04_data_vision.ipynb #67693102
+_FAST = {('PNG','RGB'), ('PNG','L'), ('PNG','RGBA'), ('PNG','LA'), ('JPEG','RGB'), ('JPEG','L')} # 8-bit images torchvision decodes as they are
+
+def _pil_decode(b:bytes, fn:str) -> Tensor:
+    "Any image PIL reads as uint8 [C,H,W]: palettes, CMYK and YCbCr as RGB; 1-bit, 16-bit and float images as grey on 0..255."
+    from PIL import Image
+    try: im = Image.open(io.BytesIO(b)); im.load()
+    except Exception as e: raise DataError(f"Cannot decode image {fn}: {e}") from None
+    if im.mode.startswith(('I', 'F')): # 16- or 32-bit integers (scaled as 16-bit), or floats (0..1, else 0..255)
+        a = np.asarray(im, dtype=np.float64)
+        a = (a*255 if a.max() <= 1 else a) if im.mode == 'F' else a/257
+        return torch.from_numpy(np.clip(np.round(a), 0, 255).astype(np.uint8))[None]
+    im = im.convert('L' if im.mode in ('1', 'L', 'LA') else 'RGB')
+    return torch.from_numpy(np.array(im)).view(im.height, im.width, -1).permute(2,0,1).contiguous()
+
 def decode_image_bytes(b:bytes, fn:str='') -> Tensor:
-    "Decode one image file's bytes to uint8 [C,H,W], C 1 (grey) or 3 (RGB); alpha dropped."
+    "Decode one image file's bytes to uint8 [C,H,W], C 1 (grey) or 3 (RGB); alpha dropped, palettes expanded, 16-bit scaled."
+    from PIL import Image
     from torchvision.io import decode_image, ImageReadMode
-    try: x = decode_image(torch.frombuffer(bytearray(b), dtype=torch.uint8), mode=ImageReadMode.UNCHANGED)
-    except Exception:
-        from PIL import Image
-        try: im = Image.open(io.BytesIO(b))
-        except Exception as e: raise DataError(f"Cannot decode image {fn}: {e}") from None
-        im = im.convert('L' if im.mode in ('1','L','LA','I','I;16','F') else 'RGB')
-        x = torch.from_numpy(np.array(im)).view(im.height, im.width, -1).permute(2,0,1)
-    return x[:1] if x.shape[0] == 2 else x[:3] if x.shape[0] == 4 else x
+    try: head = Image.open(io.BytesIO(b)); kind = (head.format, head.mode) # the header only: cheap
+    except Exception: kind = None
+    if kind in _FAST:
+        try: x = decode_image(torch.frombuffer(bytearray(b), dtype=torch.uint8), mode=ImageReadMode.UNCHANGED)
+        except Exception: x = None
+        if x is not None and x.dtype == torch.uint8: return x[:1] if x.shape[0] == 2 else x[:3] if x.shape[0] == 4 else x
+    return _pil_decode(b, fn)
 
 def _resize(x:Tensor, size:tuple) -> Tensor:
     if tuple(x.shape[1:]) == size: return x
@@ -311,25 +359,40 @@ def _read_bytes(files:list, workers:int=8) -> list:
     with ThreadPoolExecutor(workers) as ex: return list(ex.map(lambda f: f.read_bytes(), files, chunksize=256))
 
 # %% ../../nbs/04_data_vision.ipynb #b210b55b
+def _decode_bounded(splits:dict, size:tuple|None, limit:int|None=None) -> dict:
+    "Decode (and resize) every split's files, refusing as soon as the decoded images would not fit in half the free memory."
+    limit = limit or (free_memory_bytes() or 2**62) // 2 # the images, then their stacked copy: twice the bytes at the peak
+    n,used,imgs = sum(map(len, splits.values())),0,{}
+    for k,fs in splits.items():
+        imgs[k] = []
+        for b,f in zip(_read_bytes(fs), fs):
+            x = decode_image_bytes(b, f)
+            if size is not None: x = _resize(x, size)
+            imgs[k].append(x); used += 3 * x.shape[-2] * x.shape[-1] # as RGB
+            if used * n > limit * (sum(map(len, imgs.values()))):
+                raise DataError(f"Decoding the {n:,} images in {Path(f).parent.parent} needs about {gigabytes(2*used*n/sum(map(len, imgs.values())))} "
+                                f"({x.shape[-2]}x{x.shape[-1]} pixels each), more than the {gigabytes(2*limit)} free; "
+                                "resize them smaller (size=(h, w); on the command line --size H or HxW)")
+    return imgs
+
 def read_images(splits:dict, # {split name: list of files}
                 size:tuple|None=None, # resize every image to (h, w)
                 mode:str|None=None # 'RGB', 'L' (grey) or None: grey only if every image is grey
                ) -> dict:
     "Decode each split's files into one uint8 [N,C,H,W] tensor: `{split: x}`."
-    imgs = {k: [decode_image_bytes(b, f) for b,f in zip(_read_bytes(fs), fs)] for k,fs in splits.items()}
+    imgs = _decode_bounded(splits, size)
     allx = [x for xs in imgs.values() for x in xs]
     c = {'RGB':3, 'L':1, None: 3 if any(x.shape[0]==3 for x in allx) else 1}[check_choice('mode', mode, ('RGB','L',None))]
     if c == 1: imgs = {k: [x if x.shape[0]==1 else (x.float()*torch.tensor([.299,.587,.114]).view(3,1,1)).sum(0, keepdim=True).round().byte()
                            for x in xs] for k,xs in imgs.items()}
     else: imgs = {k: [x.expand(3,-1,-1) for x in xs] for k,xs in imgs.items()}
-    if size is not None: imgs = {k: [_resize(x, size) for x in xs] for k,xs in imgs.items()}
-    else:
+    if size is None:
         sizes = {}
         for k,xs in imgs.items():
             for x,f in zip(xs, splits[k]): sizes.setdefault(tuple(x.shape[1:]), f)
         if len(sizes) > 1:
             (s1,f1),(s2,f2) = list(sizes.items())[:2]
-            raise DataError(f"Images differ in size ({f1} is {s1[0]}x{s1[1]}, {f2} is {s2[0]}x{s2[1]}); pass size=(h, w) to resize them")
+            raise DataError(f"Images differ in size ({f1} is {s1[0]}x{s1[1]}, {f2} is {s2[0]}x{s2[1]}); resize them to one size first (folder_data's size=(h, w); on the command line --size H or HxW)")
     return {k: torch.stack(xs) if xs else torch.zeros(0, c, *(size or (1,1)), dtype=torch.uint8) for k,xs in imgs.items()}
 
 # %% ../../nbs/04_data_vision.ipynb #eb2ca917

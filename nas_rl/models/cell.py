@@ -15,7 +15,7 @@ from ..core import *
 from ..spaces.cell import *
 
 # %% auto #0
-__all__ = ['COMBINE_FNS', 'ACTIVATION_FNS', 'CellOp', 'CellProgram', 'NASCell', 'CellLayer', 'CellLM', 'lm_params',
+__all__ = ['COMBINE_FNS', 'ACTIVATION_FNS', 'CellOp', 'CellProgram', 'NASCell', 'CellLayer', 'FP32LSTM', 'CellLM', 'lm_params',
            'hidden_for_params', 'build_lm', 'CellSuperLM', 'cell_lm_from_super']
 
 # %% ../../nbs/11_models_cell.ipynb #67607eb4
@@ -189,9 +189,12 @@ class _CellSeq(torch.autograd.Function):
     "A cell over a batch-first sequence, with a hand-written backward pass through time."
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, bias, prog):
-        xt,xw = _input_proj(prog, x, w_ih, bias)
-        hs,c,saved = _seq_forward(prog, xw, h0, c0, w_hh, bias, save=True)
-        out = torch.stack(hs, 1)
+        ctx.dev = x.device.type
+        with torch.autocast(ctx.dev, enabled=False): # in the weights' precision, also when called directly under autocast
+            x,h0,c0 = (t.to(w_hh.dtype) for t in (x, h0, c0))
+            xt,xw = _input_proj(prog, x, w_ih, bias)
+            hs,c,saved = _seq_forward(prog, xw, h0, c0, w_hh, bias, save=True)
+            out = torch.stack(hs, 1)
         ctx.prog,ctx.saved,ctx.xw,ctx.xt,ctx.has_bias = prog,saved,xw,xt,bias is not None
         ctx.save_for_backward(h0, w_ih, w_hh, out)
         return out, hs[-1].clone(), c.clone()
@@ -199,6 +202,11 @@ class _CellSeq(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, gout, ghT, gcT):
+        with torch.autocast(ctx.dev, enabled=False): # backward may run inside an autocast region too
+            return _CellSeq._backward(ctx, *(None if g is None else g.to(ctx.saved_tensors[2].dtype) for g in (gout, ghT, gcT)))
+
+    @staticmethod
+    def _backward(ctx, gout, ghT, gcT):
         h0,w_ih,w_hh,out = ctx.saved_tensors
         B,T,H = out.shape
         dxw,dhw,dh0,dc0 = _seq_backward(ctx.prog, ctx.saved, ctx.xw, gout, ghT, gcT, w_hh)
@@ -221,7 +229,8 @@ class CellLayer(nn.Module):
         "Outputs `[B, T, H]` and the last `(h, c)`."
         cell = self.cell
         if torch.is_autocast_enabled(x.device.type): # mixed precision: the recurrence stays in the weights' precision
-            with torch.autocast(x.device.type, enabled=False): return self(x.to(cell.weight_hh.dtype), hc)
+            dt = cell.weight_hh.dtype
+            with torch.autocast(x.device.type, enabled=False): return self(x.to(dt), None if hc is None else tuple(s.to(dt) for s in hc))
         h,c = hc if hc is not None else (x.new_zeros(x.shape[0], cell.hidden_size),) * 2
         if not self.fused: return self._stepped(x, (h, c))
         args = (x, h, c, cell.weight_ih, cell.weight_hh, cell.bias)
@@ -249,9 +258,17 @@ def _check_arch(arch):
 
 def _bias(arch, bias:bool|None) -> bool: return True if bias is None else bool(bias)
 
+class FP32LSTM(nn.LSTM):
+    "`nn.LSTM` whose recurrence stays in the weights' precision under autocast, as a `CellLayer`'s does (same state dict)."
+    def forward(self, x, hx=None):
+        if not torch.is_autocast_enabled(x.device.type): return super().forward(x, hx)
+        dt = self.weight_hh_l0.dtype
+        with torch.autocast(x.device.type, enabled=False):
+            return super().forward(x.to(dt), None if hx is None else tuple(s.to(dt) for s in hx))
+
 def _rnn(arch, hidden:int, bias:bool) -> nn.Module:
     "One recurrent layer of `hidden` units: a `CellLayer` of `arch`, or a batch-first `nn.LSTM`."
-    if arch == 'lstm': return nn.LSTM(hidden, hidden, batch_first=True, bias=bias)
+    if arch == 'lstm': return FP32LSTM(hidden, hidden, batch_first=True, bias=bias)
     return CellLayer(NASCell(arch, hidden, hidden, bias=bias))
 
 # %% ../../nbs/11_models_cell.ipynb #e272b69c

@@ -4,13 +4,13 @@
 
 # %% ../../nbs/05_tasks.ipynb #d2206d9e
 from __future__ import annotations
-import gc, inspect, math, random, time
+import copy, gc, inspect, math, random, time
 from contextlib import contextmanager, nullcontext
 from functools import partial
 from typing import Callable, Sequence
 from ..core import * # first: it silences a FutureWarning fastai's import raises
 import torch
-from torch import nn
+from torch import nn, Tensor
 from fastcore.basics import store_attr, patch
 from fastcore.meta import delegates
 from fastai.callback.core import Callback, CancelFitException
@@ -109,17 +109,29 @@ class TimeBudgetCallback(Callback):
 
 # %% ../../nbs/05_tasks.ipynb #86769213
 class NaNGuardCallback(Callback):
-    "Cancel the fit as soon as a loss is not finite; sets `.hit_nan` and `.where`."
+    "Cancel the fit once a loss is not finite (checked every `every` batches and at each epoch's end); sets `.hit_nan` and `.where`."
     order = NASRewardCallback.order+1
-    def __init__(self): self.hit_nan,self.where = False,''
+    def __init__(self, every:int|None=None): # batches between checks; None: 1 on a CPU, 32 on an accelerator (a check waits for it)
+        self.every,self.hit_nan,self.where,self._buf = every,False,'',[]
     @property
     def name(self): return 'nan_guard'
-    def before_fit(self): self.hit_nan,self.where = False,''
+    def before_fit(self): self.hit_nan,self.where,self._buf = False,'',[]
     def after_loss(self):
-        if torch.isfinite(self.loss).all(): return
-        self.hit_nan = True
-        self.where = f"loss is {self.loss.item()} at epoch {self.epoch}, {'training' if self.training else 'validation'} batch {self.iter}"
-        raise CancelFitException()
+        l = self.loss.detach()
+        self._buf.append((l.float().sum(), self.epoch, self.training, self.iter))
+        if len(self._buf) >= (self.every or (1 if l.device.type == 'cpu' else 32)): self._check()
+    def after_train(self): self._check()
+    def after_validate(self): self._check()
+    def after_fit(self): self._check(cancel=False) # a fit cancelled otherwise (a time budget) still reports a NaN it had
+    def _check(self, cancel:bool=True):
+        "One look at the buffered losses (one wait for the device): the first that is not finite cancels the fit."
+        if not self._buf: return
+        buf,self._buf = self._buf,[]
+        ok = torch.isfinite(torch.stack([b[0] for b in buf])).tolist()
+        if all(ok): return
+        v,epoch,training,it = buf[ok.index(False)]
+        self.hit_nan,self.where = True,f"loss is {v.item()} at epoch {epoch}, {'training' if training else 'validation'} batch {it}"
+        if cancel: raise CancelFitException()
 
 # %% ../../nbs/05_tasks.ipynb #fee78188
 def _amp_nesting() -> int:
@@ -152,11 +164,11 @@ class CPUMixedPrecision(MixedPrecision):
 
 PRECISIONS = ('auto', 'fp32', 'fp16', 'bf16')
 
-def precision_cb(precision:str, # 'auto' (fp16 on CUDA, fp32 elsewhere), 'fp32', 'fp16' or 'bf16'
+def precision_cb(precision:str, # 'auto' (bf16 on CUDA GPUs that have it, else fp16; fp32 elsewhere), 'fp32', 'fp16' or 'bf16'
                  device:torch.device) -> Callback|None:
     "The mixed-precision callback for `precision` on `device`, or None for fp32."
     p = check_choice('precision', precision, PRECISIONS)
-    if p == 'auto': p = 'fp16' if device.type == 'cuda' else 'fp32'
+    if p == 'auto': p = ('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if device.type == 'cuda' else 'fp32' # bf16 needs no grad scaler, so no sync per step
     if p == 'fp32': return None
     if device.type == 'cuda': return MixedPrecision(p)
     if p == 'bf16': return CPUMixedPrecision()
@@ -203,6 +215,7 @@ class LearnerTask(Task):
     def reward_cb(self) -> NASRewardCallback: return NASRewardCallback(self.reward_fn)
     def fit(self, learn:Learner, epochs:int): learn.fit_one_cycle(epochs, self.lr)
     def flops(self, arch) -> int|None: return None
+    def precheck(self, model, budget:float|None=None) -> tuple|None: return None # ('oom'|'timeout', why) if a batch cannot fit or finish in time
     def scores(self, res, split:str) -> dict: raise NotImplementedError
 
 # %% ../../nbs/05_tasks.ipynb #bcedf530
@@ -233,9 +246,11 @@ def evaluate(self:LearnerTask, arch, seed:int|None=None, **kw) -> ChildResult:
     try:
         model = self.model(arch)
         params,flops = count_params(model),self.flops(arch)
-        learn = self.make_learner(model, seed, [rcb, ncb] + ([tcb] if tcb else []))
-        with autocast_guard(), learn.no_bar(), learn.no_logging(): self.fit(learn, self.epochs)
-        status,reason = _fit_status(rcb, ncb, tcb, self.epochs)
+        if pre := self.precheck(model, self.time_budget): status,reason = pre # refused before it exhausts the machine or the budget
+        else:
+            learn = self.make_learner(model, seed, [rcb, ncb] + ([tcb] if tcb else []))
+            with autocast_guard(), learn.no_bar(), learn.no_logging(): self.fit(learn, self.epochs)
+            status,reason = _fit_status(rcb, ncb, tcb, self.epochs)
     except Exception as e: status,reason = 'oom' if is_oom(e) else 'invalid' if params is None else 'failed',failure_reason(e)
     reward = rcb.reward if status in ('ok', 'timeout') and rcb.reward is not None else self.failure_reward
     res = ChildResult(arch, reward, status, reason, rcb.metrics(), params, flops, time.perf_counter() - start)
@@ -258,6 +273,7 @@ def retrain(self:LearnerTask, arch, epochs:int|None=None, # training epochs; Non
     start = time.perf_counter()
     if seed is not None: set_seed(seed)
     model = self.model(arch)
+    if pre := self.precheck(model): raise DataError(pre[1])
     learn = self.make_learner(model, seed)
     with autocast_guard(), learn.no_logging():
         with nullcontext() if show_bar else learn.no_bar(): self.fit(learn, epochs)
@@ -306,7 +322,7 @@ class ImageTask(LearnerTask):
                  reward_fn:Callable=reward_acc_cubed, # per-epoch validation accuracies -> reward
                  time_budget:float|None=None, # seconds of training before a child times out; None: no limit
                  device=None, # torch device; None: fastai's `default_device()`
-                 precision:str='auto', # 'auto' (fp16 on CUDA), 'fp32', 'fp16' or 'bf16' (CPU autocast on a CPU)
+                 precision:str='auto', # 'auto' (bf16 on CUDA if the GPU has it, else fp16), 'fp32', 'fp16' or 'bf16' (CPU autocast on a CPU)
                  build:Callable=build_cnn, # `build(arch, n_in, n_out) -> nn.Module`
                  flops_fn:Callable|None=None, # `flops_fn(arch, n_in, n_out, size) -> int`; None: `cnn_flops` with `build_cnn`
                  failure_reward:float=0., # the reward of a child that did not train (see the table)
@@ -331,6 +347,36 @@ def flops(self:ImageTask, arch) -> int|None:
     "Multiply-accumulates per image, best effort: None without a `flops_fn` or when it fails."
     try: return None if self.flops_fn is None else int(self.flops_fn(arch, self.n_in, self.n_out, tuple(self.data.size)))
     except Exception: return None
+
+_CHECK_PX = 64*64 # images above this many pixels have each child's batch estimated before training
+
+def _probe(model:nn.Module, x:Tensor) -> tuple:
+    "(bytes autograd saves, seconds) of one training forward and backward of `x` through a copy of `model`."
+    from nas_rl.costs import activation_bytes
+    sync = torch.cuda.synchronize if x.is_cuda else (lambda: None)
+    m = copy.deepcopy(model).to(x.device).train()
+    saved = activation_bytes(m, x)
+    sync(); t0 = time.perf_counter(); m(x).float().sum().backward(); sync()
+    return saved,time.perf_counter() - t0
+
+@patch
+def precheck(self:ImageTask, model, budget:float|None=None) -> tuple|None:
+    "('oom' or 'timeout', why) when one training batch of `model` would not fit in free memory or in `budget` seconds; None if it would, or for small images."
+    h,w = self.data.size
+    if h*w <= _CHECK_PX: return None
+    s = math.sqrt(h*w / _CHECK_PX); hs,ws = max(round(h/s), 8),max(round(w/s), 8) # a small copy of the input, scaled up after
+    dl = self.data.dls.train; bs = min(self.bs or dl.bs, len(dl.dataset)) # the largest batch it will see
+    try: saved,secs = _probe(model, torch.zeros(1, self.n_in, hs, ws, device=self.dev))
+    except Exception: return None # the network cannot run that small: training will say what is wrong
+    scale = (h*w) / (hs*ws) * bs
+    free,what = free_memory_bytes(self.dev),f"a training batch of {bs} images of {h}x{w}"
+    if free is not None and saved * scale > 0.8 * free:
+        return 'oom',(f"{what} needs about {gigabytes(saved * scale)} of activations, more than the {gigabytes(free)} free; "
+                      "use a smaller batch (--bs) or smaller images (--size)")
+    if budget is not None and secs * scale > budget:
+        return 'timeout',(f"{what} would take about {secs * scale:.3g}s (timed on a {hs}x{ws} copy), more than the time budget of {budget:g}s; "
+                          "use smaller images (--size), a smaller batch (--bs) or a longer --time-budget")
+    return None
 
 # %% ../../nbs/05_tasks.ipynb #8c6ac739
 @patch

@@ -76,7 +76,7 @@ class LMTask(LearnerTask):
                  reward_fn:Callable=reward_ppl, # per-epoch validation perplexities -> reward
                  time_budget:float|None=None, # seconds of training before a child times out; None: no limit
                  device=None, # torch device; None: fastai's `default_device()`
-                 precision:str='auto', # 'auto' (fp16 on CUDA), 'fp32', 'fp16' or 'bf16'
+                 precision:str='auto', # 'auto' (bf16 on CUDA if the GPU has it, else fp16), 'fp32', 'fp16' or 'bf16'
                  build:Callable=build_lm, # `build(arch, vocab_sz, hidden=, n_params=, **model_kw)`
                  failure_reward:float=0., # the reward of a child that did not train
                  cbs:list|None=None, # more fastai callbacks for every child
