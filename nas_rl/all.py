@@ -27,11 +27,12 @@ from .executors import *
 from .viz import *
 from .report import *
 from .export import *
+from .fastai import *
 
 # %% ../nbs/99_all.ipynb #29ea58f4
 import importlib as _importlib
 _modules = [_importlib.import_module(f'nas_rl.{m}') for m in
             ('core', 'spaces.cnn', 'spaces.cell', 'spaces.nb201', 'controller', 'models.cnn', 'models.cell', 'models.nb201',
              'data', 'tasks', 'tasks.lm', 'tasks.nb201', 'tasks.shared', 'costs', 'strategies', 'search', 'store', 'executors', 'viz',
-             'report', 'export')]
+             'report', 'export', 'fastai')]
 __all__ = list(dict.fromkeys(n for m in _modules for n in m.__all__))
