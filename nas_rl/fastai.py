@@ -101,7 +101,7 @@ class NASInfo:
         from nas_rl.report import read_runs, search_figure
         return search_figure(read_runs([self.run_dir]))
 
-_defining = ('api', 'space', 'strategy', 'per_step', 'epochs', 'seed', 'reward_metric', 'lower_is_better', 'metrics', 'data')
+_defining = ('api', 'space', 'strategy', 'per_step', 'epochs', 'seed', 'reward_metric', 'lower_is_better', 'metrics', 'data', 'cost', 'target', 'cost_reward', 'cost_weight')
 
 def _open_run(run_dir:Path, cfg:dict, space):
     "A new run in `run_dir`, or the run already there if it was started with the same defining settings."
@@ -131,6 +131,10 @@ def nas_learner(dls:DataLoaders, # a fastai `DataLoaders` of images (any factory
                 device=None, # where children train; None: the loaders' device, else fastai's default
                 show_bar:bool=True, # a progress bar over children
                 strategy_kw:dict|None=None, # more arguments for the strategy
+                cost:str|None=None, # search under a budget on 'params', 'macs', 'memory' or 'latency' (`nas_rl.costs`); None: none
+                target:float|None=None, # the budget, in the cost's unit
+                cost_reward:str='mnas', # 'mnas' (soft), 'hard' or 'tunas' (`nas_rl.costs.COST_REWARDS`)
+                cost_weight:float|None=None, # the cost reward's exponent or slope; None: the paper's
                 **task_kw) -> Learner: # more `ImageTask` arguments (lr, bs, time_budget, precision, build, ...)
     "Search `space` for a CNN trained on `dls`, then return a fastai `Learner` of the best child, trained; the search is `learn.nas`."
     from nas_rl.spaces.cnn import CNNSpace
@@ -140,15 +144,20 @@ def nas_learner(dls:DataLoaders, # a fastai `DataLoaders` of images (any factory
     device = device if device is not None else getattr(dls, 'device', None)
     task = DLsTask(dls, epochs=epochs, loss_func=loss_func, metrics=metrics, reward_metric=reward_metric, cbs=listify(cbs), device=device, **task_kw)
     strat = strategy if isinstance(strategy, Strategy) else get_strategy(strategy, space, **({'seed': seed} | (strategy_kw or {})))
+    searched = task
+    if cost is not None: # the reward weighs the score against the architecture's cost; the returned learner is the plain task's
+        from nas_rl.costs import CostTask
+        searched = CostTask(task, cost, target, cost_reward, cost_weight)
     name = strategy if isinstance(strategy, str) else type(strategy).__name__
     run_dir = Path(run_dir) if run_dir is not None else Path('runs')/f"{time.strftime('%Y%m%d-%H%M%S')}-fastai-{name}"
     d = task.data
     cfg = dict(api='nas_learner', dataset=f'fastai ({d.name})', space=space.name, strategy=name, children=n_children, per_step=per_step, epochs=epochs, seed=seed,
                reward_metric=task.reward_metric, lower_is_better=task.lower_is_better, metrics=metric_names(metrics),
                data={'n_in': d.n_in, 'size': list(d.size), 'classes': d.classes})
+    if cost is not None: cfg |= dict(cost=cost, target=target, cost_reward=cost_reward, cost_weight=cost_weight)
     store = _open_run(run_dir, cfg, space)
     try:
-        Search(space, task, strat, n_children=n_children, per_step=per_step, store=store, seed=seed,
+        Search(space, searched, strat, n_children=n_children, per_step=per_step, store=store, seed=seed,
                cbs=[Checkpoint()] + ([ProgressCallback()] if show_bar else [])).run()
         top = store.top(5)
     finally: store.close()
