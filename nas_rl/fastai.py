@@ -96,7 +96,7 @@ class NASInfo:
         "The run's `RunStore`, read-only (close it, or use it in a `with`)."
         from nas_rl.store import RunStore
         return RunStore.open(self.run_dir, readonly=True)
-    def plot(self, **kw):
+    def plot(self):
         "The search's rewards and scores, as `nas_rl plot` draws them."
         from nas_rl.report import read_runs, search_figure
         return search_figure(read_runs([self.run_dir]))

@@ -354,8 +354,8 @@ def _probe(model:nn.Module, x:Tensor) -> tuple:
     "(bytes autograd saves, seconds) of one training forward and backward of `x` through a copy of `model`."
     from nas_rl.costs import activation_bytes
     sync = torch.cuda.synchronize if x.is_cuda else (lambda: None)
-    m = copy.deepcopy(model).to(x.device).train()
-    saved = activation_bytes(m, x)
+    m = copy.deepcopy(model).to(x.device).train() # the child itself stays untouched (and on the CPU)
+    saved = activation_bytes(m, x) # its own copy of `m`: the timed pass below starts from the same weights
     sync(); t0 = time.perf_counter(); m(x).float().sum().backward(); sync()
     return saved,time.perf_counter() - t0
 
